@@ -1,0 +1,179 @@
+"""Run configuration: one validated object built before any work starts.
+
+A run configuration (``conf/*.yaml``) says where the data and the work directory are, how
+to reach the engines (Spark, Dask) and which catalogs and training set a run uses. It is
+validated when loaded so that a typo or a missing file fails in the first second, with the
+offending key or path in the message, rather than half an hour into a Spark job.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONF_DIR = REPO_ROOT / "conf"
+DEFAULT_CONF = CONF_DIR / "default.yaml"
+DATA_ENV = "MUWCLASS_DATA"
+WORK_ENV = "MUWCLASS_WORK"
+
+
+class ConfigError(ValueError):
+    """A configuration problem, with the file and key it concerns."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SparkConfig(_Strict):
+    master: str = "local[*]"
+    app_name: str = "muwclass"
+    conf: dict[str, str] = Field(default_factory=dict)
+
+
+class DaskConfig(_Strict):
+    scheduler: str | None = None  # address of a running scheduler; None = LocalCluster
+    n_workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
+    threads_per_worker: int = Field(default=1, ge=1)
+    memory_limit: str = "auto"
+    dashboard: bool = False
+
+
+class SourceOverride(_Strict):
+    """Replaces the data source of a catalog definition for one run (e.g. synthetic files)."""
+
+    local: str | list[str] | None = None
+    tap: str | None = None
+    hats: str | None = None
+    format: Literal["csv", "fits", "votable", "parquet", "candidates"] | None = None
+    cone: tuple[float, float, float] | None = None  # ra, dec, radius (deg) for tap/hats
+
+
+class CatalogSelection(_Strict):
+    definition: str  # name of a catalogs/<definition>.yaml
+    source: SourceOverride | None = None
+    margin_arcsec: float | None = Field(default=None, gt=0)
+
+
+class ImportConfig(_Strict):
+    highest_healpix_order: int = Field(default=7, ge=0, le=19)
+    pixel_threshold: int = Field(default=3_000_000, ge=1000)
+    margin_arcsec: float = Field(default=30.0, gt=0)
+    chunk_rows: int = Field(default=2_000_000, ge=1000)
+
+
+class SynthConfig(_Strict):
+    scale: float = Field(default=1.0, gt=0)
+    seed: int = 42
+    out: str = "synth"  # relative to work_dir
+
+
+class RunConfig(_Strict):
+    """Everything a run needs to know; paths are resolved at load time."""
+
+    data_dir: Path
+    work_dir: Path
+    catalogs_dir: Path = REPO_ROOT / "catalogs"
+    spark: SparkConfig = SparkConfig()
+    dask: DaskConfig = DaskConfig()
+    catalogs: dict[str, CatalogSelection]
+    training_set: str = "td/TD_Yang2022.csv"
+    import_: ImportConfig = Field(default=ImportConfig(), alias="import")
+    synth: SynthConfig = SynthConfig()
+    source_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _check_paths(self) -> "RunConfig":
+        if not self.catalogs:
+            raise ValueError("'catalogs' is empty: a run needs at least one catalog")
+        return self
+
+    @property
+    def hats_dir(self) -> Path:
+        return self.work_dir / "hats"
+
+    @property
+    def synth_dir(self) -> Path:
+        return self.work_dir / self.synth.out
+
+
+def format_validation_error(path: Path, err: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration"]
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "<top level>"
+        if e["type"] == "extra_forbidden":
+            lines.append(f"  unknown key '{key}'")
+        elif e["type"] == "missing":
+            lines.append(f"  missing required key '{key}'")
+        else:
+            lines.append(f"  key '{key}': {e['msg']} (got {e.get('input')!r})")
+    return "\n".join(lines)
+
+
+def _resolve(base: Path, value: str | Path) -> Path:
+    p = Path(os.path.expandvars(str(value))).expanduser()
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def load_run_config(
+    path: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    work_dir: str | Path | None = None,
+    check_data: bool = True,
+) -> RunConfig:
+    """Load and validate a run configuration.
+
+    Precedence for the data directory: ``data_dir`` argument (command line), then the
+    ``MUWCLASS_DATA`` environment variable, then the file. Relative paths are resolved
+    against the repository root so that commands work from any current directory.
+    """
+    path = Path(path) if path else DEFAULT_CONF
+    if not path.is_file():
+        raise ConfigError(f"configuration file not found: {path}")
+    try:
+        raw: Any = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at top level, got {type(raw).__name__}")
+    raw = dict(raw)
+    if data_dir is not None:
+        raw["data_dir"] = str(data_dir)
+    elif os.environ.get(DATA_ENV):
+        raw["data_dir"] = os.environ[DATA_ENV]
+    if work_dir is not None:
+        raw["work_dir"] = str(work_dir)
+    elif os.environ.get(WORK_ENV):
+        raw["work_dir"] = os.environ[WORK_ENV]
+    for key in ("data_dir", "work_dir"):
+        if key not in raw:
+            raise ConfigError(f"{path}: missing required key '{key}'")
+        if not isinstance(raw[key], (str, Path)):
+            raise ConfigError(f"{path}: key '{key}' must be a path string, got {raw[key]!r}")
+        raw[key] = _resolve(REPO_ROOT, raw[key])
+    if "catalogs_dir" in raw:
+        raw["catalogs_dir"] = _resolve(REPO_ROOT, raw["catalogs_dir"])
+    raw["source_file"] = path.resolve()
+    try:
+        cfg = RunConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(path, err)) from None
+    if check_data and not cfg.data_dir.is_dir():
+        raise ConfigError(
+            f"{path}: data_dir does not exist: {cfg.data_dir} "
+            f"(set it in the file, with --data-dir, or with ${DATA_ENV})"
+        )
+    if not cfg.catalogs_dir.is_dir():
+        raise ConfigError(f"{path}: catalogs_dir does not exist: {cfg.catalogs_dir}")
+    for name, sel in cfg.catalogs.items():
+        definition = cfg.catalogs_dir / f"{sel.definition}.yaml"
+        if not definition.is_file():
+            raise ConfigError(
+                f"{path}: key 'catalogs.{name}.definition': no catalog definition {definition}"
+            )
+    return cfg

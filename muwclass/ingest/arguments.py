@@ -1,0 +1,112 @@
+"""What one catalog import will do, resolved and checked before any work starts."""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from muwclass.catalog_def import CatalogDefinition, load_catalog_definition
+from muwclass.config import CatalogSelection, ConfigError, RunConfig
+from muwclass.readers import InputError, guess_format, native_columns
+
+
+@dataclass
+class ImportTask:
+    """One catalog: its definition, its input files in a fixed order, where output goes."""
+
+    key: str  # name of the catalog in the run configuration, e.g. "gaia"
+    definition: CatalogDefinition
+    files: list[Path]
+    formats: list[str]
+    hats_dir: Path  # final HATS collection: <work>/hats/<key>
+    work_dir: Path
+    margin_arcsec: float | None
+    highest_order: int
+    pixel_threshold: int
+    chunk_rows: int
+    selection: CatalogSelection | None = None
+    extra_hash: list = field(default_factory=list)
+
+    @property
+    def unique_key(self) -> list[str]:
+        """Detections repeat a master id once per observation; everything else is unique."""
+        return ["source_id", "obsid"] if self.definition.kind == "xray_detection" else ["source_id"]
+
+    def staging_dir(self, digest: str) -> Path:
+        return self.work_dir / "staging" / self.key / digest[:16]
+
+    def partial_dir(self, digest: str) -> Path:
+        return self.work_dir / "hats" / ".partial" / f"{self.key}-{digest[:16]}"
+
+    @property
+    def quarantine_path(self) -> Path:
+        return self.work_dir / "quarantine" / f"{self.key}.parquet"
+
+    @property
+    def report_path(self) -> Path:
+        return self.work_dir / "reports" / f"import_{self.key}.json"
+
+    @property
+    def candidates_path(self) -> Path:
+        return self.work_dir / "candidates" / f"{self.key}.parquet"
+
+
+def resolve_local_files(patterns: list[str], data_dir: Path, where: str, placeholders: dict | None = None) -> list[Path]:
+    """Expand globs relative to the data directory; a pattern that matches nothing is an error.
+
+    ``{work_dir}`` and ``{synth_dir}`` in a pattern name the run's own built files."""
+    files: list[Path] = []
+    for pat in patterns:
+        pat = pat.format(**(placeholders or {}))
+        full = pat if Path(pat).is_absolute() else str(data_dir / pat)
+        hits = sorted(Path(p) for p in glob.glob(full))
+        if not hits:
+            raise ConfigError(f"{where}: no input file matches '{pat}' (looked in {data_dir})")
+        files += [h for h in hits if h not in files]
+    return files
+
+
+def plan_import(cfg: RunConfig, key: str, local_files: list[Path] | None = None) -> ImportTask:
+    """Build and check the import task of one configured catalog.
+
+    ``local_files`` replaces the definition's files (used after a remote download).
+    """
+    if key not in cfg.catalogs:
+        raise ConfigError(f"{cfg.source_file}: no catalog '{key}' under 'catalogs' (have {sorted(cfg.catalogs)})")
+    sel = cfg.catalogs[key]
+    d = load_catalog_definition(sel.definition, cfg.catalogs_dir)
+    fmt = d.source.format
+    if local_files is None:
+        patterns = d.source.local
+        if sel.source is not None and sel.source.local is not None:
+            patterns = [sel.source.local] if isinstance(sel.source.local, str) else sel.source.local
+        if sel.source is not None and sel.source.format:
+            fmt = sel.source.format
+        local_files = resolve_local_files(
+            patterns, cfg.data_dir, f"catalogs.{key}", {"work_dir": cfg.work_dir, "synth_dir": cfg.synth_dir}
+        )
+    formats = []
+    for f in local_files:
+        ffmt = fmt if fmt == "candidates" else (fmt if f.suffix.lower() in ("", f".{fmt}") or fmt != "csv" else guess_format(f))
+        formats.append(ffmt)
+        cols = native_columns(f, ffmt)
+        if ffmt == "candidates":
+            cols = [c[: -len(d.source.candidates.suffix)] if c.endswith(d.source.candidates.suffix) else c for c in cols]
+        missing = sorted(set(d.native_columns()) - set(cols))
+        if missing:
+            raise InputError(f"{f}: missing column(s) {missing} required by {d.definition_file}")
+    margin = sel.margin_arcsec if sel.margin_arcsec else (cfg.import_.margin_arcsec if d.kind == "mw" else None)
+    return ImportTask(
+        key=key,
+        definition=d,
+        files=list(local_files),
+        formats=formats,
+        hats_dir=cfg.hats_dir / key,
+        work_dir=cfg.work_dir,
+        margin_arcsec=margin,
+        highest_order=cfg.import_.highest_healpix_order,
+        pixel_threshold=cfg.import_.pixel_threshold,
+        chunk_rows=cfg.import_.chunk_rows,
+        selection=sel,
+    )

@@ -1,0 +1,80 @@
+"""Duplicate identifiers across all staged files of one catalog.
+
+Rows repeating an earlier row exactly (the same star reached from two cone searches, the
+same X-ray source in two field files) are merged and counted; rows that reuse an id with
+different values are quarantined with the first occurrence named. File order decides which
+row is first, so the outcome does not depend on task scheduling.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+
+def find_duplicates(parts: list[tuple[int, Path, Path, str]], key: list[str]) -> pd.DataFrame:
+    """Rows whose key was seen before: columns part, pos, row, first_part, first_row, file."""
+    frames = []
+    for index, part, rows, file in parts:
+        k = pq.read_table(part, columns=key).to_pandas()
+        k["part"] = index
+        k["pos"] = np.arange(len(k))
+        k["row"] = pq.read_table(rows).column("row").to_numpy()
+        k["file"] = file
+        frames.append(k)
+    if not frames:
+        return pd.DataFrame(columns=["part", "pos", "row", "first_part", "first_pos", "first_row", "file", "first_file"])
+    allk = pd.concat(frames, ignore_index=True)
+    dup = allk.duplicated(subset=key, keep="first")
+    if not dup.any():
+        return allk.iloc[0:0].assign(first_part=[], first_pos=[], first_row=[], first_file=[])
+    first = allk[~dup].drop_duplicates(subset=key).rename(
+        columns={"part": "first_part", "pos": "first_pos", "row": "first_row", "file": "first_file"}
+    )
+    return allk[dup].merge(first, on=key, how="left")
+
+
+def _same_value(x, y) -> bool:
+    """Equal, both missing, or numbers equal to the precision files print them with."""
+    if pd.isna(x) or pd.isna(y):
+        return bool(pd.isna(x) and pd.isna(y))
+    if isinstance(x, (float, np.floating)) and isinstance(y, (float, np.floating)):
+        return bool(np.isclose(x, y, rtol=1e-5, atol=1e-9))
+    return bool(x == y)
+
+
+def split_duplicates(dups: pd.DataFrame, parts: dict[int, Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Separate exact repeats (merged) from conflicting ones (quarantined)."""
+    if dups.empty:
+        return dups, dups
+    cache: dict[int, pd.DataFrame] = {}
+
+    def load(i: int) -> pd.DataFrame:
+        if i not in cache:
+            cache[i] = pq.read_table(parts[i]).to_pandas()
+        return cache[i]
+
+    same = []
+    for r in dups.itertuples():
+        a = load(r.part).iloc[r.pos]
+        b = load(r.first_part).iloc[r.first_pos]
+        same.append(all(_same_value(x, y) for x, y in zip(a.to_numpy(), b.to_numpy())))
+    same = np.array(same, dtype=bool)
+    return dups[same], dups[~same]
+
+
+def without_rows(part: Path, positions: np.ndarray) -> Path:
+    """A copy of a staged part without the given rows (the staged part stays as it was,
+    so that a resumed run finds the same duplicates again)."""
+    out = part.with_name(part.name.replace("part-", "clean-"))
+    table = pq.read_table(part)
+    keep = np.ones(table.num_rows, bool)
+    keep[positions] = False
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    pq.write_table(table.filter(keep), tmp, compression="snappy")
+    os.replace(tmp, out)
+    return out

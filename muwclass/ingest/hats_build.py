@@ -1,0 +1,63 @@
+"""Staged Parquet -> HATS collection (catalog + default margin) with hats-import.
+
+The collection is built in a partial directory named by the content hash (so a killed
+build resumes in place through hats-import's own resume plan) and moved into its final
+place only when complete, so readers never see a half-written catalog.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from hats_import.collection.arguments import CollectionArguments
+from hats_import.pipeline import pipeline_with_client
+
+
+def build_collection(
+    name: str,
+    parts: list[Path],
+    partial_root: Path,
+    client,
+    sort_column: str,
+    highest_order: int,
+    pixel_threshold: int,
+    margin_arcsec: float | None,
+    progress: bool = True,
+) -> Path:
+    """Run hats-import into ``partial_root/name``; returns the collection path."""
+    partial_root.mkdir(parents=True, exist_ok=True)
+    args = CollectionArguments(
+        output_artifact_name=name,
+        output_path=partial_root,
+        tmp_dir=partial_root / "_tmp",
+        resume=True,
+        progress_bar=progress,
+        simple_progress_bar=not os.isatty(2),
+    ).catalog(
+        input_file_list=[str(p) for p in parts],
+        file_reader="parquet",
+        ra_column="ra",
+        dec_column="dec",
+        sort_columns=sort_column,
+        highest_healpix_order=highest_order,
+        pixel_threshold=pixel_threshold,
+    )
+    if margin_arcsec:
+        args = args.add_margin(margin_threshold=margin_arcsec, is_default=True)
+    pipeline_with_client(args, client)
+    return partial_root / name
+
+
+def publish(partial: Path, final: Path) -> None:
+    """Swap a finished collection into place: old copy aside, rename, then delete old."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = final.with_name(f".{final.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(partial, final)
+    if old.exists():
+        shutil.rmtree(old)

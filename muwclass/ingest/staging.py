@@ -1,0 +1,76 @@
+"""Map functions a Dask task runs on one input file: native rows -> staged internal rows.
+
+Each file becomes ``part-NNNNN.parquet`` (good rows), ``quarantine-NNNNN.parquet`` (bad
+rows with reasons), ``rows-NNNNN.parquet`` (source row numbers, for duplicate reports) and a
+``done-NNNNN.json`` marker with the counts. Everything is written to temp names and renamed,
+and the marker comes last, so a killed run redoes at most the files without a marker.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from muwclass.candidates import read_candidate_records
+from muwclass.catalog_def import CatalogDefinition
+from muwclass.ingest.state import read_json, write_json_atomic
+from muwclass.mapping import arrow_schema, empty_quarantine, map_chunk
+from muwclass.readers import read_chunks
+
+
+def _names(staging: Path, index: int) -> dict[str, Path]:
+    return {k: staging / f"{k}-{index:05d}.{ext}" for k, ext in
+            (("part", "parquet"), ("quarantine", "parquet"), ("rows", "parquet"), ("done", "json"))}
+
+
+def _write_parquet_atomic(frames: list[pd.DataFrame], path: Path, schema: pa.Schema | None = None) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    table = pa.Table.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False, schema=schema)
+    pq.write_table(table, tmp, compression="snappy")
+    os.replace(tmp, path)
+
+
+def stage_file(index: int, path: Path, fmt: str, definition: CatalogDefinition, staging: Path, chunk_rows: int) -> dict:
+    """Stage one input file; returns its counts. Skips a file whose marker exists (resume)."""
+    names = _names(staging, index)
+    done = read_json(names["done"])
+    if done is not None:
+        return done
+    staging.mkdir(parents=True, exist_ok=True)
+    if fmt == "candidates":
+        chunks = read_candidate_records(path, definition.source.candidates, chunk_rows)
+    else:
+        chunks = read_chunks(path, fmt, chunk_rows, columns=definition.native_columns() or None)
+    goods, bads, rows = [], [], []
+    n_in = skipped = 0
+    for chunk in chunks:
+        good, bad = map_chunk(chunk, definition, str(path))
+        keep = ~pd.Series(chunk.row).isin(bad["row"]).to_numpy()
+        goods.append(good)
+        bads.append(bad)
+        rows.append(pd.DataFrame({"row": chunk.row[keep]}))
+        n_in += len(chunk.frame) + len(chunk.bad)
+        skipped += chunk.skipped
+    good_all = pd.concat(goods, ignore_index=True) if goods else pd.DataFrame()
+    if len(good_all):
+        _write_parquet_atomic(goods, names["part"], arrow_schema(list(good_all.columns)))
+        _write_parquet_atomic(rows, names["rows"])
+    _write_parquet_atomic(bads or [empty_quarantine()], names["quarantine"])
+    counts = {
+        "index": index,
+        "file": str(path),
+        "rows_in": n_in,
+        "staged": len(good_all),
+        "quarantined": int(sum(len(b) for b in bads)),
+        "no_record": skipped,
+    }
+    write_json_atomic(names["done"], counts)
+    return counts
+
+
+def staged_files(staging: Path, index: int) -> dict[str, Path]:
+    return _names(staging, index)
