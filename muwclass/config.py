@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from upath import UPath
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +63,7 @@ class CatalogSelection(_Strict):
 
 class ImportConfig(_Strict):
     highest_healpix_order: int = Field(default=7, ge=0, le=19)
-    pixel_threshold: int = Field(default=3_000_000, ge=1000)
+    pixel_threshold: int = Field(default=3_000_000, ge=10)
     margin_arcsec: float = Field(default=30.0, gt=0)
     chunk_rows: int = Field(default=2_000_000, ge=1000)
 
@@ -76,8 +77,10 @@ class SynthConfig(_Strict):
 class RunConfig(_Strict):
     """Everything a run needs to know; paths are resolved at load time."""
 
-    data_dir: Path
-    work_dir: Path
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    data_dir: Path | UPath
+    work_dir: Path | UPath
     catalogs_dir: Path = REPO_ROOT / "catalogs"
     spark: SparkConfig = SparkConfig()
     dask: DaskConfig = DaskConfig()
@@ -110,13 +113,19 @@ def format_validation_error(path: Path, err: ValidationError) -> str:
             lines.append(f"  unknown key '{key}'")
         elif e["type"] == "missing":
             lines.append(f"  missing required key '{key}'")
+        elif isinstance(e.get("input"), (dict, list)):
+            lines.append(f"  key '{key}': {e['msg'].removeprefix('Value error, ')}")
         else:
-            lines.append(f"  key '{key}': {e['msg']} (got {e.get('input')!r})")
+            lines.append(f"  key '{key}': {e['msg'].removeprefix('Value error, ')} (got {e.get('input')!r})")
     return "\n".join(lines)
 
 
 def _resolve(base: Path, value: str | Path) -> Path:
-    p = Path(os.path.expandvars(str(value))).expanduser()
+    """Local paths resolve against the repository; URLs (s3://, https://) stay URLs."""
+    text = os.path.expandvars(str(value))
+    if "://" in text:
+        return UPath(text)
+    p = Path(text).expanduser()
     return p if p.is_absolute() else (base / p).resolve()
 
 
@@ -163,7 +172,7 @@ def load_run_config(
         cfg = RunConfig.model_validate(raw)
     except ValidationError as err:
         raise ConfigError(format_validation_error(path, err)) from None
-    if check_data and not cfg.data_dir.is_dir():
+    if check_data and not cfg.data_dir.exists():
         raise ConfigError(
             f"{path}: data_dir does not exist: {cfg.data_dir} "
             f"(set it in the file, with --data-dir, or with ${DATA_ENV})"

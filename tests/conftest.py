@@ -1,0 +1,48 @@
+"""Shared fixtures: the real data directory, a real Dask LocalCluster, run configs in tmp."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = Path(os.environ.get("MUWCLASS_DATA", REPO.parent / "shared" / "muwclass-data")).resolve()
+    if not (path / "td" / "TD_Yang2022.csv").is_file():
+        pytest.fail(f"shared data not found at {path}: set MUWCLASS_DATA")
+    return path
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A real two-worker LocalCluster (processes), shared by the tests of a session."""
+    from muwclass.config import DaskConfig
+    from muwclass.engines import dask_client as make_client
+
+    with make_client(DaskConfig(n_workers=2, threads_per_worker=1, memory_limit="4GiB")) as client:
+        yield client
+
+
+@pytest.fixture
+def write_conf(tmp_path, data_dir):
+    """Write a run configuration into tmp_path; returns its path."""
+
+    def _write(catalogs: dict, **extra) -> Path:
+        conf = {
+            "data_dir": str(data_dir),
+            "work_dir": str(tmp_path / "work"),
+            "dask": {"n_workers": 2, "threads_per_worker": 1, "memory_limit": "4GiB"},
+            "catalogs": catalogs,
+            **extra,
+        }
+        path = tmp_path / "run.yaml"
+        path.write_text(yaml.safe_dump(conf))
+        return path
+
+    return _write
