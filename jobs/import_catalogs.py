@@ -130,7 +130,7 @@ def import_catalog(task: ImportTask, client, force: bool = False, progress: bool
     publish(collection, task.hats_dir)
     task.quarantine_path.parent.mkdir(parents=True, exist_ok=True)
     quarantine.to_parquet(task.quarantine_path, index=False)
-    if task.definition.source.format == "candidates":
+    if all(fmt == "candidates" for fmt in task.formats):
         _write_candidates(task)
     report = {
         "catalog": task.key,
@@ -181,9 +181,7 @@ def run(cfg: RunConfig, client, keys: list[str] | None = None, force: bool = Fal
     tasks = []
     for key in keys:  # plan everything first: bad config or inputs fail before any work
         local = fetch_remote_inputs(cfg, key)
-        tasks.append(plan_import(cfg, key, local_files=local))
-        if local is not None:
-            tasks[-1].formats = ["parquet"] * len(local)
+        tasks.append(plan_import(cfg, key, local_files=local, local_format="parquet" if local else None))
     return [import_catalog(t, client, force=force, progress=progress) for t in tasks]
 
 

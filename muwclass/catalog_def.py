@@ -139,6 +139,15 @@ class CatalogDefinition(_Strict):
         s = self.columns[internal]
         return ColumnSpec.model_validate({"from": s}) if isinstance(s, str) else s
 
+    def readable_columns(self) -> list[str]:
+        """Every native column the mapping may read, alternatives and optional ones included
+        (used to prune what is read from wide files)."""
+        cols: list[str] = list(self.native_columns())
+        for k in self.columns:
+            src = self.spec(k).from_
+            cols += [src] if isinstance(src, str) else list(src or [])
+        return sorted(set(cols))
+
     def native_columns(self) -> list[str]:
         """Every native column the mapping reads (to check inputs and prune reads)."""
         cols = [self.spec(k).from_ for k in self.columns if not self.spec(k).optional]

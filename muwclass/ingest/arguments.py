@@ -8,7 +8,8 @@ from pathlib import Path
 
 from muwclass.catalog_def import CatalogDefinition, load_catalog_definition
 from muwclass.config import CatalogSelection, ConfigError, RunConfig
-from muwclass.readers import InputError, guess_format, native_columns
+from muwclass.mapping import check_columns
+from muwclass.readers import guess_format, native_columns
 
 
 @dataclass
@@ -67,16 +68,17 @@ def resolve_local_files(patterns: list[str], data_dir: Path, where: str, placeho
     return files
 
 
-def plan_import(cfg: RunConfig, key: str, local_files: list[Path] | None = None) -> ImportTask:
+def plan_import(cfg: RunConfig, key: str, local_files: list[Path] | None = None, local_format: str | None = None) -> ImportTask:
     """Build and check the import task of one configured catalog.
 
-    ``local_files`` replaces the definition's files (used after a remote download).
+    ``local_files`` (of ``local_format``) replace the definition's files, e.g. after a
+    remote download.
     """
     if key not in cfg.catalogs:
         raise ConfigError(f"{cfg.source_file}: no catalog '{key}' under 'catalogs' (have {sorted(cfg.catalogs)})")
     sel = cfg.catalogs[key]
     d = load_catalog_definition(sel.definition, cfg.catalogs_dir)
-    fmt = d.source.format
+    fmt = local_format or d.source.format
     if local_files is None:
         patterns = d.source.local
         if sel.source is not None and sel.source.local is not None:
@@ -88,14 +90,13 @@ def plan_import(cfg: RunConfig, key: str, local_files: list[Path] | None = None)
         )
     formats = []
     for f in local_files:
-        ffmt = fmt if fmt == "candidates" else (fmt if f.suffix.lower() in ("", f".{fmt}") or fmt != "csv" else guess_format(f))
+        # A CSV-default definition still reads a FITS/VOTable/Parquet file a run points it at.
+        ffmt = guess_format(f) if fmt == "csv" and not f.name.lower().endswith((".csv", ".txt")) else fmt
         formats.append(ffmt)
         cols = native_columns(f, ffmt)
         if ffmt == "candidates":
             cols = [c[: -len(d.source.candidates.suffix)] if c.endswith(d.source.candidates.suffix) else c for c in cols]
-        missing = sorted(set(d.native_columns()) - set(cols))
-        if missing:
-            raise InputError(f"{f}: missing column(s) {missing} required by {d.definition_file}")
+        check_columns(cols, d, str(f))
     margin = sel.margin_arcsec if sel.margin_arcsec else (cfg.import_.margin_arcsec if d.kind == "mw" else None)
     return ImportTask(
         key=key,

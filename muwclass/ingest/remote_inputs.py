@@ -11,6 +11,8 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
+
 from muwclass.catalog_def import load_catalog_definition
 from muwclass.config import ConfigError, RunConfig
 from muwclass.progress import console
@@ -51,8 +53,7 @@ def fetch_remote_inputs(cfg: RunConfig, key: str) -> list[Path] | None:
     out = cfg.work_dir / "downloads" / key / f"{name}.parquet"
     if not out.exists():
         console.print(f"{key}: fetching {ident}")
-        frame = fetch()
-        frame = frame.reset_index(drop=frame.index.name in (None, "_healpix_29"))
+        frame = pd.DataFrame(fetch()).reset_index(drop=True)  # plain pandas, no HATS index
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         frame.to_parquet(tmp, index=False)

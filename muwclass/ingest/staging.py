@@ -44,7 +44,7 @@ def stage_file(index: int, path: Path, fmt: str, definition: CatalogDefinition, 
     if fmt == "candidates":
         chunks = read_candidate_records(path, definition.source.candidates, chunk_rows)
     else:
-        chunks = read_chunks(path, fmt, chunk_rows, columns=definition.native_columns() or None)
+        chunks = read_chunks(path, fmt, chunk_rows, columns=definition.readable_columns())
     goods, bads, rows = [], [], []
     n_in = skipped = 0
     for chunk in chunks:
