@@ -15,6 +15,9 @@ from hats_import.collection.arguments import CollectionArguments
 from hats_import.pipeline import pipeline_with_client
 
 
+WRITE_KWARGS = {"compression": "zstd", "compression_level": 3}
+
+
 def build_collection(
     name: str,
     parts: list[Path],
@@ -29,6 +32,9 @@ def build_collection(
     """Run hats-import into ``partial_root/name``; returns the collection path."""
     partial_root.mkdir(parents=True, exist_ok=True)
     args = CollectionArguments(
+        # hats defaults to zstd level 15, which made the reduce stage CPU-bound (about 4x
+        # slower on 2 cores); level 3 files are ~10% larger.
+        write_table_kwargs=WRITE_KWARGS,
         output_artifact_name=name,
         output_path=partial_root,
         tmp_dir=partial_root / "_tmp",
