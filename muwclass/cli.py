@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "config": ("jobs.show_config", "validate a run configuration and print it resolved"),
     "synth": ("jobs.synth_sky", "write a deterministic synthetic CSC-like sky (X-ray + Gaia/2MASS/WISE-like)"),
     "import": ("jobs.import_catalogs", "build HATS catalogs (with margin caches) for the configured catalogs"),
+    "crossmatch": ("jobs.crossmatch", "probabilistic crossmatch of the X-ray catalog with Gaia, 2MASS and WISE"),
 }
 
 

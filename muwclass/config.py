@@ -74,6 +74,25 @@ class SynthConfig(_Strict):
     out: str = "synth"  # relative to work_dir
 
 
+class CrossmatchConfig(_Strict):
+    """Probabilistic crossmatch of the X-ray catalog with each MW catalog."""
+
+    xray: str = "csc"
+    targets: list[str] = Field(default_factory=lambda: ["gaia", "tmass", "allwise"])
+    completeness: float | dict[str, float] = 0.8  # prior that a counterpart is in the catalog
+    systematic_arcsec: float = Field(default=0.3, ge=0)
+    nsigma: float = Field(default=5.0, gt=0)
+    max_radius_arcsec: float = Field(default=15.0, gt=0)
+    density_radius_arcsec: float = Field(default=30.0, gt=0)
+    conflict_nsigma: float = Field(default=5.0, gt=0)
+
+    def completeness_of(self, target: str) -> float:
+        c = self.completeness.get(target, 0.8) if isinstance(self.completeness, dict) else self.completeness
+        if not 0 < c < 1:
+            raise ConfigError(f"crossmatch.completeness for '{target}' must be in (0, 1), got {c}")
+        return c
+
+
 class RunConfig(_Strict):
     """Everything a run needs to know; paths are resolved at load time."""
 
@@ -88,6 +107,7 @@ class RunConfig(_Strict):
     training_set: str = "td/TD_Yang2022.csv"
     import_: ImportConfig = Field(default=ImportConfig(), alias="import")
     synth: SynthConfig = SynthConfig()
+    crossmatch: CrossmatchConfig = CrossmatchConfig()
     source_file: Path | None = None
 
     @model_validator(mode="after")
@@ -179,6 +199,9 @@ def load_run_config(
         )
     if not cfg.catalogs_dir.is_dir():
         raise ConfigError(f"{path}: catalogs_dir does not exist: {cfg.catalogs_dir}")
+    for key in [cfg.crossmatch.xray, *cfg.crossmatch.targets]:
+        if key not in cfg.catalogs and "crossmatch" in raw:
+            raise ConfigError(f"{path}: key 'crossmatch': catalog '{key}' is not under 'catalogs' ({sorted(cfg.catalogs)})")
     for name, sel in cfg.catalogs.items():
         definition = cfg.catalogs_dir / f"{sel.definition}.yaml"
         if not definition.is_file():

@@ -1,0 +1,1 @@
+"""Probabilistic (NWAY-style) crossmatch: pure-numpy statistics + an lsdb algorithm class."""
