@@ -28,10 +28,12 @@ setup: $(STAMP)
 test: setup
 	$(BIN)/python -m pytest -q
 
-# The main job. Stages land one issue at a time; today it ingests every configured catalog
-# into HATS (crossmatch, training and classification stages are added as they are built).
+# The main job. Stages land one issue at a time; today: ingest every configured catalog into
+# HATS, then crossmatch the X-ray catalog with Gaia/2MASS/WISE (training and Spark
+# classification are added as they are built).
 classify-catalog: setup
 	$(BIN)/muwclass import --conf $(CONF)
+	$(BIN)/muwclass crossmatch --conf $(CONF)
 
 import: setup
 	$(BIN)/muwclass import --conf $(CONF)

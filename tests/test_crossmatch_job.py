@@ -1,0 +1,62 @@
+"""`muwclass crossmatch` on the real engines: real training-set counterparts and synthetic truth."""
+
+from __future__ import annotations
+
+import lsdb
+import numpy as np
+import pandas as pd
+
+from jobs.crossmatch import run as crossmatch
+from jobs.import_catalogs import run as import_catalogs
+from muwclass.config import load_run_config
+from muwclass.synth import generate_sky
+
+
+def test_real_training_sources_recover_published_gaia_counterparts(write_conf, data_dir, dask_client):
+    cfg = load_run_config(
+        write_conf(
+            {
+                "csc": {"definition": "csc_master", "source": {"local": "buildtd/CSCv2_TD_ave.csv"}},
+                "gaia": {"definition": "gaia_dr3", "source": {"local": "buildtd/CSCv2_TD_gaia.csv"}},
+            },
+            crossmatch={"xray": "csc", "targets": ["gaia"], "completeness": 0.75},
+        )
+    )
+    import_catalogs(cfg, dask_client, progress=False)
+    report = crossmatch(cfg, dask_client, progress=False)
+    x = lsdb.read_hats(cfg.hats_dir / "xmatch").compute().set_index("source_id")
+    assert report["rows"] == len(x) == 3012
+    td = pd.read_csv(data_dir / "td/TD_Yang2022.csv").drop_duplicates("CSCv2_name").set_index("CSCv2_name")
+    common = td.index.intersection(x.index)
+    has = td.loc[common, "Gmag"].notna()
+    same = (pd.to_numeric(x.loc[common, "G"], errors="coerce") - td.loc[common, "Gmag"]).abs() <= 0.01 + 1e-9
+    assert has.sum() > 2000
+    assert (same & has).sum() / has.sum() >= 0.99  # measured 0.9991 (2 of 2215 differ)
+    assert x.loc[common[has.to_numpy()], "gaia_p_any"].median() > 0.9
+    cands = lsdb.read_hats(cfg.hats_dir / "xmatch_gaia_candidates").compute()
+    assert {"xray_id", "source_id", "_post", "_p_any", "_p_i", "_n_cand"} <= set(cands.columns)
+
+
+def test_synthetic_truth_completeness_and_false_matches(tmp_path, write_conf, data_dir, dask_client):
+    work = tmp_path / "work"
+    generate_sky(work / "synth", scale=0.003, seed=11, data_dir=data_dir, progress=False)
+    conf = write_conf(
+        {
+            "csc": {"definition": "csc_master", "source": {"local": "{synth_dir}/csc_master/*.parquet", "format": "parquet"}},
+            "tmass": {"definition": "tmass", "source": {"local": "{synth_dir}/tmass/*.parquet", "format": "parquet"}},
+        },
+        crossmatch={"xray": "csc", "targets": ["tmass"], "completeness": 0.6},
+    )
+    cfg = load_run_config(conf)
+    import_catalogs(cfg, dask_client, progress=False)
+    crossmatch(cfg, dask_client, progress=False)
+    x = lsdb.read_hats(cfg.hats_dir / "xmatch").compute().set_index("source_id")
+    truth = pd.read_parquet(work / "synth" / "truth.parquet").set_index("name").loc[x.index]
+    ok = x["tmass_source_id"].astype(str).to_numpy() == truth["tmass_2MASS"].astype(str).to_numpy()
+    sel = (x["tmass_p_any"].fillna(0) >= 0.5).to_numpy()
+    has = truth["tmass_2MASS"].notna().to_numpy()
+    completeness = (sel & ok).sum() / has.sum()
+    false_rate = (sel & ~ok).sum() / sel.sum()
+    # Regression bounds (issue 4 targets 0.98 / 0.02; measured 0.98 / 0.02 at scale 0.01 for 2MASS)
+    assert completeness >= 0.95 and false_rate <= 0.05, (completeness, false_rate)
+    assert np.isfinite(x["tmass_p_i"].dropna()).all()
