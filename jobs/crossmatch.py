@@ -2,9 +2,10 @@
 
 For every MW catalog of ``crossmatch.targets`` the X-ray HATS catalog is crossmatched with
 :class:`muwclass.crossmatch.algorithm.BayesianCrossmatch` on Dask (lsdb aligns partitions and
-margins). Writes ``hats/xmatch_<target>_candidates`` (every candidate with its posterior) and
+margins; nothing is collected in the driver, so the MW catalog's size does not matter).
+Writes ``hats/xmatch_<target>_candidates`` (every candidate with its posterior) and
 ``hats/xmatch`` (one row per X-ray source: best counterpart per catalog, p_any, p_i, number
-of candidates, cross-catalog conflict flag).
+of candidates, and a flag where the chosen counterparts of different catalogs disagree).
 """
 
 from __future__ import annotations
@@ -12,22 +13,26 @@ from __future__ import annotations
 import argparse
 import shutil
 import time
+from pathlib import Path
 
 import lsdb
 import pandas as pd
 
 from muwclass.config import RunConfig, load_run_config
 from muwclass.crossmatch.algorithm import BayesianCrossmatch
-from muwclass.crossmatch.best import best_per_source, flag_conflicts
+from muwclass.crossmatch.best import flag_conflicts, reduce_to_best
 from muwclass.engines import dask_client
 from muwclass.ingest.state import write_json_atomic
 from muwclass.progress import console
 
+CANDIDATE_COLUMNS = ["_sep_arcsec", "_lr", "_post", "_p_any", "_p_i", "_n_cand", "_density_arcsec2"]
 
-def _algorithm(cfg: RunConfig, target: str, mw: lsdb.Catalog) -> BayesianCrossmatch:
+
+def algorithm_for(cfg: RunConfig, target: str, mw: lsdb.Catalog) -> BayesianCrossmatch:
+    """The algorithm with this run's settings; the MW error scale is read from the catalog."""
     x = cfg.crossmatch
-    sample = mw.partitions[0].compute() if mw.npartitions else pd.DataFrame()
-    mw_err = float(sample["err_maj"].quantile(0.99)) if len(sample) else 0.5
+    first = mw.partitions[0].compute() if mw.npartitions else pd.DataFrame()
+    mw_err = float(first["err_maj"].quantile(0.99)) if len(first) else 0.5
     return BayesianCrossmatch(
         completeness=x.completeness_of(target),
         systematic_arcsec=x.systematic_arcsec,
@@ -38,42 +43,61 @@ def _algorithm(cfg: RunConfig, target: str, mw: lsdb.Catalog) -> BayesianCrossma
     )
 
 
-def _write_hats(frame: pd.DataFrame, path, name: str) -> None:
+def write_atomic(catalog: lsdb.Catalog, path: Path, name: str) -> None:
+    """to_hats into a temp folder, then swap it into place."""
     tmp = path.with_name(f".{path.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    lsdb.from_dataframe(frame.reset_index(drop=True), ra_column="ra", dec_column="dec", catalog_name=name).to_hats(tmp)
-    shutil.rmtree(path, ignore_errors=True)
+    catalog.to_hats(tmp, catalog_name=name)
+    old = path.with_name(f".{path.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if path.exists():
+        path.rename(old)
     tmp.rename(path)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _suffixed(xray: lsdb.Catalog, mw: lsdb.Catalog, algo, target: str, how: str) -> lsdb.Catalog:
+    return xray.crossmatch(mw, algorithm=algo, how=how, suffixes=("", f"_{target}"), suffix_method="all_columns")
 
 
 def run(cfg: RunConfig, client, progress: bool = True) -> dict:
     x = cfg.crossmatch
     t0 = time.perf_counter()
     xray = lsdb.read_hats(cfg.hats_dir / x.xray)
-    xray_df = xray.compute()
-    table = xray_df.set_index("source_id")
-    counts = {}
+    left_columns = list(xray.columns)
+    chained = xray
     for target in x.targets:
         mw = lsdb.read_hats(cfg.hats_dir / target)
-        algo = _algorithm(cfg, target, mw)
-        cands = xray.crossmatch(mw, algorithm=algo, suffixes=("", f"_{target}"), suffix_method="overlapping_columns").compute()
-        cands = pd.DataFrame(cands).reset_index(drop=True)
-        keep = ["source_id", "ra", "dec"] + [c for c in cands.columns if c.endswith(f"_{target}") or c.startswith("_")]
-        long = cands[keep].rename(columns={"source_id": "xray_id", "ra": "xray_ra", "dec": "xray_dec"})
-        long = long.rename(columns={f"{c}_{target}": c for c in ("source_id", "ra", "dec")})
-        _write_hats(long, cfg.hats_dir / f"xmatch_{target}_candidates", f"xmatch_{target}_candidates")
-        mw_cols = [c for c in mw.columns if c not in ("_healpix_29",)]
-        best = best_per_source(cands, target, mw_cols)
-        table = table.join(best, how="left")
-        counts[target] = {"candidates": len(cands), "with_candidate": len(best)}
-        console.print(f"{target}: {len(cands):,} candidate pairs, {len(best):,} X-ray sources with >= 1 candidate")
-    table["mw_conflict"] = flag_conflicts(table, x.targets, x.conflict_nsigma, x.systematic_arcsec)
-    out = table.reset_index()
-    _write_hats(out, cfg.hats_dir / "xmatch", "xmatch")
-    report = {"xray": x.xray, "targets": x.targets, "rows": len(out), "per_target": counts,
-              "conflicts": int(out["mw_conflict"].sum()), "seconds": round(time.perf_counter() - t0, 1)}
+        algo = algorithm_for(cfg, target, mw)
+        long = _suffixed(xray, mw, algo, target, "inner")
+        keep = ["source_id", "ra", "dec", f"source_id_{target}", f"ra_{target}", f"dec_{target}", *CANDIDATE_COLUMNS]
+        write_atomic(long[keep], cfg.hats_dir / f"xmatch_{target}_candidates", f"xmatch_{target}_candidates")
+        joined = _suffixed(chained, mw, algo, target, "left")
+        mw_columns = list(mw.columns)
+        cols = list(chained.columns)
+        meta = reduce_to_best(joined.meta, target, mw_columns, cols)
+        chained = joined.map_partitions(reduce_to_best, target, mw_columns, cols, meta=meta)
+        console.print(f"{target}: crossmatch planned ({mw.npartitions} MW partitions, radius <= {algo.max_radius_arcsec}\")")
+    meta = chained.meta.assign(mw_conflict=pd.Series(dtype=bool))
+    final = chained.map_partitions(
+        lambda df: df.assign(mw_conflict=flag_conflicts(df, x.targets, x.conflict_nsigma, x.systematic_arcsec).to_numpy()), meta=meta
+    )
+    write_atomic(final, cfg.hats_dir / "xmatch", "xmatch")
+    out = lsdb.read_hats(cfg.hats_dir / "xmatch")
+    summary = out[["source_id", "mw_conflict", *[f"{t}_p_any" for t in x.targets]]].compute()
+    report = {
+        "xray": x.xray,
+        "targets": x.targets,
+        "rows": len(summary),
+        "xray_rows": int(xray.hc_structure.catalog_info.total_rows),
+        "with_counterpart_p_any_0.5": {t: int((summary[f"{t}_p_any"].fillna(0) >= 0.5).sum()) for t in x.targets},
+        "conflicts": int(summary["mw_conflict"].sum()),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    if report["rows"] != report["xray_rows"]:
+        raise RuntimeError(f"crossmatch lost X-ray sources: {report['xray_rows']} in, {report['rows']} out")
     write_json_atomic(cfg.work_dir / "reports" / "crossmatch.json", report)
-    console.print(f"crossmatch: {len(out):,} X-ray sources -> {cfg.hats_dir / 'xmatch'} ({report['seconds']} s)")
+    console.print(f"crossmatch: {len(summary):,} X-ray sources -> {cfg.hats_dir / 'xmatch'} ({report['seconds']} s)")
     return report
 
 

@@ -34,7 +34,8 @@ def test_real_training_sources_recover_published_gaia_counterparts(write_conf, d
     assert (same & has).sum() / has.sum() >= 0.99  # measured 0.9991 (2 of 2215 differ)
     assert x.loc[common[has.to_numpy()], "gaia_p_any"].median() > 0.9
     cands = lsdb.read_hats(cfg.hats_dir / "xmatch_gaia_candidates").compute()
-    assert {"xray_id", "source_id", "_post", "_p_any", "_p_i", "_n_cand"} <= set(cands.columns)
+    assert {"source_id", "source_id_gaia", "_post", "_p_any", "_p_i", "_n_cand"} <= set(cands.columns)
+    assert len(cands) >= x["gaia_source_id"].notna().sum()
 
 
 def test_synthetic_truth_completeness_and_false_matches(tmp_path, write_conf, data_dir, dask_client):

@@ -18,21 +18,28 @@ PREFIXED = ("source_id", "ra", "dec", "err_maj", "err_min", "err_pa", "epoch", "
             "e_pmra", "e_pmdec", "flags")
 
 
-def best_per_source(cands: pd.DataFrame, prefix: str, mw_columns: list[str]) -> pd.DataFrame:
-    """Highest-posterior candidate of each X-ray source (index: X-ray ``source_id``)."""
-    if cands.empty:
-        return pd.DataFrame(index=pd.Index([], name="source_id", dtype="string"))
-    order = cands.sort_values(["source_id", "_post", f"source_id_{prefix}"], ascending=[True, False, True], kind="stable")
-    best = order.drop_duplicates("source_id").set_index("source_id")
-    out = pd.DataFrame(index=best.index)
+STAT_COLUMNS = {"_sep_arcsec": "sep", "_p_any": "p_any", "_p_i": "p_i", "_n_cand": "n_cand"}
+
+
+def reduce_to_best(part: pd.DataFrame, prefix: str, mw_columns: list[str], left_columns: list[str]) -> pd.DataFrame:
+    """One row per X-ray source from a left-joined candidate partition.
+
+    ``part`` holds the X-ray columns unsuffixed, the MW columns suffixed ``_<prefix>`` and the
+    algorithm's ``_``-columns; sources without a candidate have nulls there. The chosen
+    candidate is the highest posterior (ties broken by MW id, so the choice is deterministic).
+    """
+    sid_mw = f"source_id_{prefix}"
+    order = part.assign(_rank=part["_post"].fillna(-1.0)).sort_values(
+        ["source_id", "_rank", sid_mw], ascending=[True, False, True], kind="stable", na_position="last"
+    )
+    best = order.drop_duplicates("source_id")
+    out = best[left_columns].copy()
     for c in mw_columns:
-        src = f"{c}_{prefix}" if f"{c}_{prefix}" in best.columns else c
-        if src in best.columns:
-            out[f"{prefix}_{c}" if c in PREFIXED else c] = best[src]
-    out[f"{prefix}_sep"] = best["_sep_arcsec"]
-    out[f"{prefix}_p_any"] = best["_p_any"]
-    out[f"{prefix}_p_i"] = best["_p_i"]
-    out[f"{prefix}_n_cand"] = best["_n_cand"]
+        if f"{c}_{prefix}" in best.columns:
+            out[f"{prefix}_{c}" if c in PREFIXED else c] = best[f"{c}_{prefix}"]
+    for src, name in STAT_COLUMNS.items():
+        out[f"{prefix}_{name}"] = best[src]
+    out[f"{prefix}_n_cand"] = out[f"{prefix}_n_cand"].fillna(0)
     return out
 
 
