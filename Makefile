@@ -43,6 +43,7 @@ synth: setup
 
 bench: setup
 	$(BIN)/python -m bench.run --scale $(SCALE) --seed $(SEED)
+	$(BIN)/python -m bench.crossmatch --scale $(SCALE)
 
 clean:
 	rm -rf build

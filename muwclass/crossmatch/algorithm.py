@@ -28,6 +28,21 @@ def _chord(arcsec) -> np.ndarray:
     return 2 * np.sin(np.radians(np.asarray(arcsec, float) / 3600) / 2)
 
 
+def _pairs_within(tree: cKDTree, points: np.ndarray, radius_arcsec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All (point, tree row) pairs closer than each point's own radius, without a Python loop
+    over points: count first (C), then one k-nearest query with k = the largest count."""
+    chord = _chord(radius_arcsec)
+    counts = tree.query_ball_point(points, chord, return_length=True)
+    k = int(counts.max(initial=0))
+    if k == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    dist, idx = tree.query(points, k=k, distance_upper_bound=float(chord.max()))
+    dist, idx = dist.reshape(len(points), k), idx.reshape(len(points), k)
+    ok = dist <= chord[:, None]
+    li = np.nonzero(ok)[0].astype(np.int64)
+    return li, idx[ok].astype(np.int64)
+
+
 class BayesianCrossmatch(AbstractCrossmatchAlgorithm):
     """All candidates within an error-derived radius, with NWAY-style posteriors."""
 
@@ -101,12 +116,9 @@ class BayesianCrossmatch(AbstractCrossmatchAlgorithm):
         if pmra is not None:
             pm_tot = np.nan_to_num(np.hypot(pmra, pmdec))
             pm_slack = float(pm_tot.max(initial=0.0)) * 30 / 1000  # <= 30 yr apart, arcsec
-        hits = tree.query_ball_point(lxyz, _chord(radius + pm_slack))
-        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
-        if counts.sum() == 0:
+        li, ri = _pairs_within(tree, lxyz, radius + pm_slack)
+        if len(li) == 0:
             return empty
-        li = np.repeat(np.arange(len(left)), counts)
-        ri = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits if len(h)])
         lepoch = left["epoch"].to_numpy(float)[li]
         mra, mdec = rra[ri], rdec[ri]
         if pmra is not None:

@@ -1,0 +1,94 @@
+"""Crossmatch benchmark on the synthetic sky: ours vs lsdb's KdTree vs astropy, same run.
+
+    python -m bench.crossmatch --scale 1.0
+
+Needs the imported synthetic sky (``python -m bench.run`` makes it). Measures wall time,
+rows/s and peak RSS of the process tree for
+1. ours: BayesianCrossmatch of csc x gaia on Dask, every candidate with posteriors;
+2. lsdb's built-in nearest-neighbour KdTree crossmatch (same radius, same cluster);
+3. astropy ``search_around_sky`` in one process on in-memory arrays (same radius).
+Writes bench/results/crossmatch-scale<scale>.json and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import lsdb
+import numpy as np
+from rich.table import Table
+
+from bench.memory import PeakRSS
+from bench.run import RESULTS
+from jobs.crossmatch import algorithm_for
+from muwclass.config import REPO_ROOT, load_run_config
+from muwclass.engines import dask_client
+from muwclass.progress import console
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    with PeakRSS() as mem:
+        rows = fn()
+    return {"seconds": round(time.perf_counter() - t0, 2), "rows_out": int(rows), "peak_rss_gib": mem.peak_gib}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--work-dir", default=str(REPO_ROOT / "build" / "bench"))
+    args = p.parse_args(argv)
+    cfg = load_run_config(REPO_ROOT / "conf" / "synthetic-sky.yaml", work_dir=args.work_dir)
+    if not (cfg.hats_dir / "gaia").exists():
+        raise SystemExit(f"no imported synthetic sky under {cfg.hats_dir}: run `python -m bench.run --scale {args.scale}` first")
+    csc = lsdb.read_hats(cfg.hats_dir / "csc", columns=["source_id", "ra", "dec", "err_maj", "err_min", "err_pa", "epoch"])
+    gaia = lsdb.read_hats(cfg.hats_dir / "gaia", columns=["source_id", "ra", "dec", "err_maj", "err_min", "err_pa", "epoch", "pmra", "pmdec", "e_pmra", "e_pmdec"])
+    n_left = int(csc.hc_structure.catalog_info.total_rows)
+    n_right = int(gaia.hc_structure.catalog_info.total_rows)
+    with dask_client(cfg.dask, local_directory=cfg.work_dir / "dask") as client:
+        algo = algorithm_for(cfg, "gaia", gaia)
+        radius = algo.max_radius_arcsec
+        ours = _timed(lambda: len(csc.crossmatch(gaia, algorithm=algo, suffixes=("", "_g"), suffix_method="all_columns").compute()))
+        kdtree = _timed(lambda: len(csc.crossmatch(gaia, radius_arcsec=radius, n_neighbors=1, suffixes=("", "_g"), suffix_method="all_columns").compute()))
+
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    # astropy works on in-memory arrays: load first, time only the search.
+    left = csc[["ra", "dec"]].compute()
+    right = lsdb.read_hats(cfg.hats_dir / "gaia", columns=["ra", "dec"]).compute()
+    a = SkyCoord(left["ra"].to_numpy(float) * u.deg, left["dec"].to_numpy(float) * u.deg)
+    b = SkyCoord(right["ra"].to_numpy(float) * u.deg, right["dec"].to_numpy(float) * u.deg)
+    del left, right
+    astro = _timed(lambda: len(a.search_around_sky(b, seplimit=radius * u.arcsec)[0]))
+    result = {
+        "benchmark": "crossmatch",
+        "scale": args.scale,
+        "left_rows": n_left,
+        "right_rows": n_right,
+        "radius_arcsec": radius,
+        "ours_bayesian": ours,
+        "lsdb_kdtree_nearest": kdtree,
+        "astropy_search_around_sky": astro,
+        "ratio_ours_vs_lsdb_kdtree": round(ours["seconds"] / kdtree["seconds"], 2),
+        "ratio_ours_vs_astropy": round(ours["seconds"] / astro["seconds"], 2),
+        "targets": {"ratio_vs_lsdb_max": 1.5, "ratio_vs_astropy_max": 1.0, "peak_rss_gib_max": 8},
+    }
+    result["meets_targets"] = result["ratio_ours_vs_lsdb_kdtree"] <= 1.5 and result["ratio_ours_vs_astropy"] <= 1.0 and ours["peak_rss_gib"] < 8
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"crossmatch-scale{args.scale:g}.json"
+    out.write_text(json.dumps(result, indent=2))
+    table = Table(title=f"crossmatch benchmark: {n_left:,} X-ray x {n_right:,} Gaia-like rows, radius {radius}\"")
+    for col in ("method", "seconds", "rows out", "left rows/s", "peak RSS GiB"):
+        table.add_column(col, justify="left" if col == "method" else "right")
+    for name, r in (("ours (Bayesian, all candidates)", ours), ("lsdb KdTree (nearest)", kdtree), ("astropy search_around_sky", astro)):
+        table.add_row(name, str(r["seconds"]), f"{r['rows_out']:,}", f"{round(n_left / r['seconds']):,}", str(r["peak_rss_gib"]))
+    console.print(table)
+    console.print(f"ours / lsdb = {result['ratio_ours_vs_lsdb_kdtree']}x, ours / astropy = {result['ratio_ours_vs_astropy']}x; targets met: {result['meets_targets']}; written {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
