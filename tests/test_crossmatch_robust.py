@@ -41,29 +41,29 @@ def _result(cfg) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("xsky") / "synth"
-    generate_sky(out, scale=0.004, seed=21, data_dir=data_dir, progress=False)
+    generate_sky(out, scale=0.002, seed=21, data_dir=data_dir, progress=False)
     return out
 
 
 def test_same_result_for_any_partitioning(write_conf, tmp_path, synth, dask_client):
     coarse = _conf(write_conf, tmp_path, synth, 1_000_000, "coarse")
-    fine = _conf(write_conf, tmp_path, synth, 3_000, "fine")
+    fine = _conf(write_conf, tmp_path, synth, 2_000, "fine")
     results = []
     for cfg in (coarse, fine):
         import_catalogs(cfg, dask_client, progress=False)
         crossmatch(cfg, dask_client, progress=False)
         results.append(_result(cfg))
     n_parts = [lsdb.read_hats(c.hats_dir / "gaia").npartitions for c in (coarse, fine)]
-    assert n_parts[1] > 3 * n_parts[0]  # really different partitionings
+    assert n_parts[1] >= 2 * n_parts[0]  # really different partitionings
     pd.testing.assert_frame_equal(results[0], results[1])
     # the pole and RA = 0/360 fields are crossmatched too
     r = results[0]
     edge = r[(r["dec"].abs() > 89.8) | (r["ra"] < 0.2) | (r["ra"] > 359.8)]
-    assert len(edge) > 10 and (edge["gaia_n_cand"] > 0).mean() > 0.5
+    assert len(edge) > 5 and (edge["gaia_n_cand"] > 0).mean() > 0.5
 
 
 def test_killing_a_worker_mid_crossmatch_gives_the_same_result(write_conf, tmp_path, synth):
-    cfg = _conf(write_conf, tmp_path, synth, 3_000, "kill")
+    cfg = _conf(write_conf, tmp_path, synth, 2_000, "kill")
     with make_client(DaskConfig(n_workers=2, threads_per_worker=1, memory_limit="4GiB")) as client:
         import_catalogs(cfg, client, progress=False)
         crossmatch(cfg, client, progress=False)
