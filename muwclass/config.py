@@ -197,15 +197,17 @@ def load_run_config(
             f"{path}: data_dir does not exist: {cfg.data_dir} "
             f"(set it in the file, with --data-dir, or with ${DATA_ENV})"
         )
+    if check_data and not (cfg.data_dir / cfg.training_set).exists():
+        raise ConfigError(f"{path}: key 'training_set': no file {cfg.data_dir / cfg.training_set}")
     if not cfg.catalogs_dir.is_dir():
         raise ConfigError(f"{path}: catalogs_dir does not exist: {cfg.catalogs_dir}")
-    for key in [cfg.crossmatch.xray, *cfg.crossmatch.targets]:
-        if key not in cfg.catalogs and "crossmatch" in raw:
-            raise ConfigError(f"{path}: key 'crossmatch': catalog '{key}' is not under 'catalogs' ({sorted(cfg.catalogs)})")
     for name, sel in cfg.catalogs.items():
         definition = cfg.catalogs_dir / f"{sel.definition}.yaml"
         if not definition.is_file():
             raise ConfigError(
                 f"{path}: key 'catalogs.{name}.definition': no catalog definition {definition}"
             )
+    for key in [cfg.crossmatch.xray, *cfg.crossmatch.targets]:
+        if key not in cfg.catalogs and "crossmatch" in raw:
+            raise ConfigError(f"{path}: key 'crossmatch': catalog '{key}' is not under 'catalogs' ({sorted(cfg.catalogs)})")
     return cfg

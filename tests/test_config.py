@@ -22,7 +22,7 @@ def test_default_conf_loads_with_shared_data(data_dir):
 
 def test_env_overrides_data_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("MUWCLASS_DATA", str(tmp_path))
-    assert load_run_config(DEFAULT_CONF).data_dir == tmp_path
+    assert load_run_config(DEFAULT_CONF, check_data=False).data_dir == tmp_path
 
 
 def test_cli_argument_beats_env(monkeypatch, tmp_path, data_dir):
@@ -88,3 +88,14 @@ def test_cli_reports_config_error_in_one_line(tmp_path, data_dir):
 def test_shipped_configs_validate(conf, data_dir):
     cfg = load_run_config(REPO / "conf" / conf, data_dir=data_dir, check_data=conf != "cluster.yaml")
     assert cfg.catalogs
+
+
+def test_missing_training_set_is_named(tmp_path, data_dir):
+    with pytest.raises(ConfigError, match=r"key 'training_set': no file .*td/nope.csv"):
+        load_run_config(_conf(tmp_path, training_set="td/nope.csv"), data_dir=data_dir)
+
+
+def test_default_dask_cluster_is_sized_to_the_machine(data_dir):
+    import os
+
+    assert load_run_config(DEFAULT_CONF, data_dir=data_dir).dask.n_workers == os.cpu_count()
