@@ -44,6 +44,7 @@ synth: setup
 bench: setup
 	$(BIN)/python -m bench.run --scale $(SCALE) --seed $(SEED)
 	$(BIN)/python -m bench.crossmatch --scale $(SCALE)
+	$(BIN)/python -m bench.crossmatch_quality
 
 clean:
 	rm -rf build

@@ -71,3 +71,17 @@ def test_probabilities_are_calibrated_on_simulated_fields():
 def test_completeness_must_be_a_probability():
     with pytest.raises(ValueError, match="completeness"):
         lk.match_probabilities(np.array([0]), np.array([1.0]), 1.0, 1)
+
+
+def test_threshold_curve_and_reliability_on_known_counts():
+    from muwclass.crossmatch.validation import best_operating_point, reliability, threshold_curve
+
+    p_any = np.array([0.9, 0.2, 0.8, np.nan])
+    correct = np.array([True, False, False, False])
+    has = np.array([True, True, False, False])
+    c = threshold_curve(p_any, correct, has, np.array([0.1, 0.5, 0.85]))
+    assert c["completeness"] == [0.5, 0.5, 0.5]
+    assert c["false_rate"] == pytest.approx([2 / 3, 1 / 2, 0.0])
+    assert best_operating_point(c, 0.0) == {"threshold": 0.85, "completeness": 0.5, "false_rate": 0.0}
+    r = reliability(np.array([0.05, 0.15, 0.95, 0.95]), np.array([False, False, True, False]), bins=10)
+    assert r["count"][9] == 2 and r["true_fraction"][9] == 0.5 and r["count"][0] == 1

@@ -1,0 +1,48 @@
+"""How good is a crossmatch, judged against known true counterparts (pure numpy).
+
+Completeness and false-match rate as a function of the ``p_any`` threshold, and the
+reliability of the posteriors: among chosen counterparts with ``p`` in a bin, the fraction
+that are right should be close to the bin's mean ``p``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def threshold_curve(p_any: np.ndarray, correct: np.ndarray, has_truth: np.ndarray, thresholds: np.ndarray) -> dict[str, list[float]]:
+    """Completeness = right matches kept / sources with a true counterpart;
+    false-match rate = wrong matches kept / matches kept."""
+    p_any = np.nan_to_num(np.asarray(p_any, float), nan=0.0)
+    correct, has_truth = np.asarray(correct, bool), np.asarray(has_truth, bool)
+    comp, false = [], []
+    for t in thresholds:
+        kept = p_any >= t
+        comp.append(float((kept & correct).sum() / max(has_truth.sum(), 1)))
+        false.append(float((kept & ~correct).sum() / max(kept.sum(), 1)))
+    return {"threshold": [float(t) for t in thresholds], "completeness": comp, "false_rate": false}
+
+
+def reliability(p: np.ndarray, correct: np.ndarray, bins: int = 10) -> dict[str, list[float]]:
+    """Mean predicted probability and observed right fraction per probability bin."""
+    p = np.asarray(p, float)
+    ok = ~np.isnan(p)
+    p, correct = p[ok], np.asarray(correct, bool)[ok]
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
+    mean_p, frac, count = [], [], []
+    for b in range(bins):
+        m = which == b
+        count.append(int(m.sum()))
+        mean_p.append(float(p[m].mean()) if m.any() else float("nan"))
+        frac.append(float(correct[m].mean()) if m.any() else float("nan"))
+    return {"bin_low": edges[:-1].tolist(), "mean_p": mean_p, "true_fraction": frac, "count": count}
+
+
+def best_operating_point(curve: dict[str, list[float]], max_false_rate: float) -> dict[str, float]:
+    """The threshold with the highest completeness whose false-match rate is within the limit."""
+    ok = [i for i, f in enumerate(curve["false_rate"]) if f <= max_false_rate]
+    if not ok:
+        return {"threshold": float("nan"), "completeness": 0.0, "false_rate": float("nan")}
+    i = max(ok, key=lambda j: curve["completeness"][j])
+    return {k: curve[k][i] for k in ("threshold", "completeness", "false_rate")}
