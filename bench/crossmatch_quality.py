@@ -30,19 +30,23 @@ TRUTH_COLUMN = {"gaia": "gaia_Source", "tmass": "tmass_2MASS", "allwise": "allwi
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--work-dir", default=str(REPO_ROOT / "build" / "bench"))
+    p.add_argument("--reuse", action="store_true", help="analyse an existing build/bench/hats/xmatch")
     args = p.parse_args(argv)
     cfg = load_run_config(REPO_ROOT / "conf" / "synthetic-sky.yaml", work_dir=args.work_dir)
-    with dask_client(cfg.dask, local_directory=cfg.work_dir / "dask") as client:
-        report = crossmatch(cfg, client)
+    if args.reuse:
+        report = json.loads((cfg.work_dir / "reports" / "crossmatch.json").read_text())
+    else:
+        with dask_client(cfg.dask, local_directory=cfg.work_dir / "dask") as client:
+            report = crossmatch(cfg, client)
     x = lsdb.read_hats(cfg.hats_dir / "xmatch").compute().set_index("source_id")
     truth = pd.read_parquet(cfg.synth_dir / "truth.parquet").set_index("name").loc[x.index]
     thresholds = np.round(np.linspace(0.05, 0.99, 48), 3)
     curves, rel, summary = {}, {}, {}
     for target in cfg.crossmatch.targets:
-        true_id = truth[TRUTH_COLUMN[target]].astype("string")
-        chosen = x[f"{target}_source_id"].astype("string")
-        correct = (chosen == true_id).fillna(False).to_numpy()
-        has = true_id.notna().to_numpy()
+        true_id = truth[TRUTH_COLUMN[target]].astype("string").to_numpy(dtype=object, na_value=None)
+        chosen = x[f"{target}_source_id"].astype("string").to_numpy(dtype=object, na_value=None)
+        has = np.array([t is not None for t in true_id])
+        correct = np.array([c is not None and c == t for c, t in zip(chosen, true_id)])
         curves[target] = threshold_curve(x[f"{target}_p_any"].to_numpy(float, na_value=np.nan), correct, has, thresholds)
         post = (x[f"{target}_p_any"] * x[f"{target}_p_i"]).to_numpy(float, na_value=np.nan)
         rel[target] = reliability(post, correct)
