@@ -142,6 +142,7 @@ def import_catalog(task: ImportTask, client, force: bool = False, progress: bool
         "quarantined": len(quarantine),
         "merged_duplicates": merged,
         "cones_without_candidate": sum(c["no_record"] for c in counts),
+        "positional_error_defaulted": sum(c.get("err_defaulted", 0) for c in counts),
         "quarantine_reasons": reason_summary(quarantine["reason"]),
         "hats_path": str(task.hats_dir),
         "quarantine_path": str(task.quarantine_path),
@@ -155,6 +156,11 @@ def import_catalog(task: ImportTask, client, force: bool = False, progress: bool
 
     shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(partial_root, ignore_errors=True)
+    if report["positional_error_defaulted"]:
+        console.print(
+            f"[yellow]warning[/]: {task.key}: {report['positional_error_defaulted']:,} rows have no positional error; "
+            f"using the default {task.definition.position_error.default} arcsec (1 sigma) of {task.definition.definition_file}"
+        )
     console.print(
         f"[green]{task.key}[/]: {rows_in:,} rows in = {hats_rows:,} imported + {len(quarantine):,} quarantined"
         f" + {merged:,} merged duplicates ({report['partitions']} partitions, {report['seconds']} s)"

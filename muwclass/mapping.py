@@ -214,7 +214,7 @@ def _position_errors(frame: pd.DataFrame, d: CatalogDefinition) -> tuple[dict[st
     b = np.where(missing, pe.default, b)
     if pe.systematic:
         a, b = np.hypot(a, pe.systematic), np.hypot(b, pe.systematic)
-    return {"err_maj": a, "err_min": b, "err_pa": np.mod(pa, 180.0)}, bad, bad_cols
+    return {"err_maj": a, "err_min": b, "err_pa": np.mod(pa, 180.0), "_err_defaulted": missing}, bad, bad_cols
 
 
 def resolve_source_column(spec: ColumnSpec, present) -> str | None:
@@ -266,6 +266,7 @@ def map_chunk(chunk: RawChunk, d: CatalogDefinition, file_label: str) -> tuple[p
     errs, bad, bad_cols = _position_errors(frame, d)
     if bad.any():
         flag(bad, f"unparseable positional error in column(s) {bad_cols}")
+    defaulted = errs.pop("_err_defaulted")
     out.update(errs)
     if d.bands is not None:
         fluxes, bad = convert_band_fluxes(frame, d.bands)
@@ -287,6 +288,9 @@ def map_chunk(chunk: RawChunk, d: CatalogDefinition, file_label: str) -> tuple[p
             mapped[name] = mapped[name].astype(bool)
     bad_idx = np.flatnonzero(~pd.isna(reason))
     good = mapped.drop(index=bad_idx).reset_index(drop=True)
+    # Rows whose positional error was missing and replaced by the definition's default:
+    # counted so the import can warn (the crossmatch then works with an assumed error).
+    good.attrs["err_defaulted"] = int(np.delete(defaulted, bad_idx).sum())
     quarantine = pd.DataFrame(
         {
             "catalog": d.name,

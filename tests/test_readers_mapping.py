@@ -140,3 +140,17 @@ def test_definition_with_unknown_internal_column(tmp_path):
     path.write_text(text)
     with pytest.raises(ConfigError, match=r"(?s)broken.yaml.*unknown internal column\(s\) \['Jmagnitude'\]"):
         load_catalog_definition(path)
+
+
+def test_missing_positional_errors_use_the_default_and_are_counted(tmp_path):
+    from muwclass.readers import RawChunk
+
+    d = load_catalog_definition("tmass")
+    frame = pd.DataFrame(
+        {"_2MASS": ["a", "b"], "RAJ2000": [1.0, 2.0], "DEJ2000": [3.0, 4.0], "errMaj": [0.2, None], "errMin": [0.1, None],
+         "errPA": [10.0, None], "Jmag": [10.0, 11.0], "e_Jmag": [0.1, 0.1], "Hmag": [9.0, 9.0], "e_Hmag": [0.1, 0.1],
+         "Kmag": [8.0, 8.0], "e_Kmag": [0.1, 0.1]}
+    )
+    good, bad = map_chunk(RawChunk(frame=frame, row=np.array([1, 2])), d, "t.csv")
+    assert bad.empty and good.attrs["err_defaulted"] == 1
+    assert good["err_maj"].tolist() == [0.2, d.position_error.default]

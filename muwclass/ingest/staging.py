@@ -46,7 +46,7 @@ def stage_file(index: int, path: Path, fmt: str, definition: CatalogDefinition, 
     else:
         chunks = read_chunks(path, fmt, chunk_rows, columns=definition.readable_columns())
     goods, bads, rows = [], [], []
-    n_in = skipped = 0
+    n_in = skipped = defaulted = 0
     for chunk in chunks:
         good, bad = map_chunk(chunk, definition, str(path))
         keep = ~pd.Series(chunk.row).isin(bad["row"]).to_numpy()
@@ -54,6 +54,7 @@ def stage_file(index: int, path: Path, fmt: str, definition: CatalogDefinition, 
         bads.append(bad)
         rows.append(pd.DataFrame({"row": chunk.row[keep]}))
         n_in += len(chunk.frame) + len(chunk.bad)
+        defaulted += good.attrs.get("err_defaulted", 0)
         skipped += chunk.skipped
     good_all = pd.concat(goods, ignore_index=True) if goods else pd.DataFrame()
     if len(good_all):
@@ -67,6 +68,7 @@ def stage_file(index: int, path: Path, fmt: str, definition: CatalogDefinition, 
         "staged": len(good_all),
         "quarantined": int(sum(len(b) for b in bads)),
         "no_record": skipped,
+        "err_defaulted": defaulted,
     }
     write_json_atomic(names["done"], counts)
     return counts
