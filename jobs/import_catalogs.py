@@ -8,9 +8,11 @@ quarantine table and an accounting report. Unchanged inputs (same content hash) 
 from __future__ import annotations
 
 import argparse
+import shutil
 import time
 from pathlib import Path
 
+import hats
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -61,7 +63,8 @@ def _stage_all(task: ImportTask, staging: Path, client, progress: bool) -> list[
 
 def _resolve_duplicates(task: ImportTask, staging: Path, counts: list[dict]) -> tuple[list[Path], pd.DataFrame, int]:
     """Final list of parts to import, duplicate quarantine rows, number of merged repeats."""
-    parts = [(c["index"], staged_files(staging, c["index"])["part"], staged_files(staging, c["index"])["rows"], c["file"]) for c in counts if c["staged"]]
+    names = {c["index"]: staged_files(staging, c["index"]) for c in counts if c["staged"]}
+    parts = [(c["index"], names[c["index"]]["part"], names[c["index"]]["rows"], c["file"]) for c in counts if c["staged"]]
     dups = find_duplicates(parts, task.unique_key)
     merged, conflicting = split_duplicates(dups, {i: p for i, p, _, _ in parts})
     quarantine = pd.DataFrame(
@@ -118,8 +121,6 @@ def import_catalog(task: ImportTask, client, force: bool = False, progress: bool
         task.key, parts, partial_root, client, task.definition.sort_column,
         task.highest_order, task.pixel_threshold, task.margin_arcsec, progress,
     )
-    import hats
-
     catalog = hats.read_hats(collection)
     hats_rows = int(catalog.main_catalog.catalog_info.total_rows)
     if hats_rows != imported_rows or rows_in != imported_rows + len(quarantine) + merged:
@@ -152,8 +153,6 @@ def import_catalog(task: ImportTask, client, force: bool = False, progress: bool
         "skipped": False,
     }
     write_json_atomic(task.report_path, report)
-    import shutil
-
     shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(partial_root, ignore_errors=True)
     if report["positional_error_defaulted"]:
