@@ -31,7 +31,7 @@ def dask_client(cfg: DaskConfig, local_directory: Path | None = None) -> Iterato
         threads_per_worker=cfg.threads_per_worker,
         memory_limit=cfg.memory_limit,
         processes=True,
-        dashboard_address=":0" if cfg.dashboard else None,
+        dashboard_address=":0",  # a free port: several clusters (tests, CI) may run at once
         local_directory=str(local_directory) if local_directory else None,
         silence_logs=logging.ERROR,
     ) as cluster, Client(cluster) as client:
