@@ -43,11 +43,11 @@ def algorithm_for(cfg: RunConfig, target: str, mw: lsdb.Catalog) -> BayesianCros
     )
 
 
-def write_atomic(catalog: lsdb.Catalog, path: Path, name: str) -> None:
+def write_atomic(catalog: lsdb.Catalog, path: Path, name: str, progress: bool = True) -> None:
     """to_hats into a temp folder, then swap it into place."""
     tmp = path.with_name(f".{path.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    catalog.to_hats(tmp, catalog_name=name)
+    catalog.write_catalog(tmp, catalog_name=name, progress_bar=progress)
     old = path.with_name(f".{path.name}.old")
     shutil.rmtree(old, ignore_errors=True)
     if path.exists():
@@ -71,7 +71,7 @@ def run(cfg: RunConfig, client, progress: bool = True) -> dict:
         algo = algorithm_for(cfg, target, mw)
         long = _suffixed(xray, mw, algo, target, "inner")
         keep = ["source_id", "ra", "dec", f"source_id_{target}", f"ra_{target}", f"dec_{target}", *CANDIDATE_COLUMNS]
-        write_atomic(long[keep], cfg.hats_dir / f"xmatch_{target}_candidates", f"xmatch_{target}_candidates")
+        write_atomic(long[keep], cfg.hats_dir / f"xmatch_{target}_candidates", f"xmatch_{target}_candidates", progress)
         joined = _suffixed(chained, mw, algo, target, "left")
         mw_columns = list(mw.columns)
         cols = list(chained.columns)
@@ -82,7 +82,7 @@ def run(cfg: RunConfig, client, progress: bool = True) -> dict:
     final = chained.map_partitions(
         lambda df: df.assign(mw_conflict=flag_conflicts(df, x.targets, x.conflict_nsigma, x.systematic_arcsec).to_numpy()), meta=meta
     )
-    write_atomic(final, cfg.hats_dir / "xmatch", "xmatch")
+    write_atomic(final, cfg.hats_dir / "xmatch", "xmatch", progress)
     out = lsdb.read_hats(cfg.hats_dir / "xmatch")
     summary = out[["source_id", "mw_conflict", *[f"{t}_p_any" for t in x.targets]]].compute()
     report = {
