@@ -46,3 +46,13 @@ def write_conf(tmp_path, data_dir):
         return path
 
     return _write
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A real Spark ``local[2]`` session shared by the tests of a session."""
+    from muwclass.config import SparkConfig
+    from muwclass.engines import spark_session
+
+    with spark_session(SparkConfig(master="local[2]", conf={"spark.sql.shuffle.partitions": "4"}), app_name="muwclass-tests") as session:
+        yield session
