@@ -11,6 +11,8 @@ import os
 import shutil
 from pathlib import Path
 
+import hats.pixel_math.healpix_shim as hp
+from hats.pixel_math.sparse_histogram import SparseHistogram
 from hats_import.collection.arguments import CollectionArguments
 from hats_import.pipeline import pipeline_with_client
 
@@ -31,6 +33,7 @@ def build_collection(
 ) -> Path:
     """Run hats-import into ``partial_root/name``; returns the collection path."""
     partial_root.mkdir(parents=True, exist_ok=True)
+    discard_torn_histograms(partial_root, highest_order)
     args = CollectionArguments(
         # hats defaults to zstd level 15, which made the reduce stage CPU-bound (about 4x
         # slower on 2 cores); level 3 files are ~10% larger.
@@ -54,6 +57,30 @@ def build_collection(
         args = args.add_margin(margin_threshold=margin_arcsec, is_default=True)
     pipeline_with_client(args, client)
     return partial_root / name
+
+
+def discard_torn_histograms(partial_root: Path, highest_order: int) -> list[Path]:
+    """Delete histogram files a kill left half-written, so hats-import recomputes them.
+
+    hats-import treats any ``map_<i>.npz`` as a finished mapping stage and writes the
+    combined histogram in place, so a SIGKILL during either write makes every later
+    resume fail (``EOFError: No data left in file``) instead of redoing that one step.
+    """
+    removed = []
+    for path in partial_root.rglob("*_histograms/*.npz"):
+        try:
+            SparseHistogram.from_file(path)
+        except Exception:  # noqa: BLE001 - any unreadable file is a torn write
+            path.unlink()
+            removed.append(path)
+    full_bytes = 8 * hp.order2npix(highest_order)
+    for path in partial_root.rglob("*_mapping_histogram.npz"):
+        if path.stat().st_size != full_bytes:
+            # The partial histograms it was built from may be gone: map again.
+            path.unlink()
+            (path.parent / "mapping_done").unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def publish(partial: Path, final: Path) -> None:
