@@ -18,6 +18,9 @@ SUBCOMMANDS = {
     "synth": ("jobs.synth_sky", "write a deterministic synthetic CSC-like sky (X-ray + Gaia/2MASS/WISE-like)"),
     "import": ("jobs.import_catalogs", "build HATS catalogs (with margin caches) for the configured catalogs"),
     "crossmatch": ("jobs.crossmatch", "probabilistic crossmatch of the X-ray catalog with Gaia, 2MASS and WISE"),
+    "train": ("jobs.train", "fit the classifier family (one model per nH bin) and save it with its provenance"),
+    "classify": ("jobs.classify_table", "classify a table in either training-set format, with Monte-Carlo confidence"),
+    "evaluate": ("jobs.evaluate", "k-fold or leave-one-out evaluation of the configured models on Spark"),
 }
 
 
@@ -44,10 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
+    from muwclass.classes import LabelError
     from muwclass.config import ConfigError
+    from muwclass.cross_validation import FoldError
+    from muwclass.features import FeatureError
     from muwclass.readers import InputError
 
-    errors: list[type[BaseException]] = [ConfigError, InputError]
+    errors: list[type[BaseException]] = [ConfigError, InputError, LabelError, FeatureError, FoldError]
     try:
         from jobs.import_catalogs import AccountingError
         from muwclass.remote import RemoteSourceError

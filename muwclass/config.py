@@ -93,6 +93,53 @@ class CrossmatchConfig(_Strict):
         return c
 
 
+class OversamplingConfig(_Strict):
+    """Rare classes are grown inside training folds only (an imblearn Pipeline step).
+
+    Off by default: on TD_Yang2022 a class-weighted forest with a prior shift beats the
+    published recipe (physical + SMOTE, model ``muwclass2022`` in conf/default.yaml) in
+    balanced accuracy at a third of the fitting time (README, "Model choice").
+    """
+
+    physical: bool = False  # new instances drawn from the measurement errors of real members
+    physical_fraction: float = Field(default=0.25, ge=0, le=1)  # grow each class to this fraction of the largest
+    smote: bool = False  # then SMOTE in feature space up to smote_fraction of the largest class
+    smote_fraction: float = Field(default=1.0, gt=0, le=1)
+    smote_k_neighbors: int = Field(default=5, ge=1)
+
+
+class ModelConfig(_Strict):
+    """One classifier: features, oversampling and estimator, all reproducible from this block."""
+
+    classes: str = "default"  # a class scheme of muwclass.classes
+    features: dict[str, Any] = Field(default_factory=dict)  # options of muwclass.features.FeatureSet
+    estimator: Literal["random_forest", "extra_trees", "hist_gradient_boosting"] = "random_forest"
+    params: dict[str, Any] = Field(default_factory=dict)  # passed to the scikit-learn estimator
+    oversampling: OversamplingConfig = OversamplingConfig()
+    # Shift probabilities from the training prior towards equal priors (0 = none, 1 = full).
+    prior_power: float = Field(default=0.5, ge=0.0, le=1.0)
+    random_state: int = 42
+    # Field-specific absorption correction: one model per nH bin (cm^-2); [] = a single model.
+    nh_bin_edges: list[float] = Field(default_factory=lambda: [3e21, 1e22, 3e22])
+    absorb_classes: list[str] = Field(default_factory=lambda: ["AGN"])
+    absorb_photon_index: float = 2.0  # power law assumed for the absorbed classes' X-ray spectra
+    nh_per_ebv: float = Field(default=6.851e21, gt=0)  # Guever & Oezel 2009 with R_V = 3.1
+
+
+class ConfidenceConfig(_Strict):
+    """Monte-Carlo classification confidence."""
+
+    draws: int = Field(default=100, ge=1)  # draws of each source within errors and counterparts
+    seed: int = 42
+
+
+class EvaluationConfig(_Strict):
+    folds: int | Literal["loo"] = 10
+    seed: int = 42
+    permutation_repeats: int = Field(default=5, ge=0)  # 0 = impurity importances only
+    models: list[str] = Field(default_factory=lambda: ["default"])  # names in `models`, scored on the same folds
+
+
 class RunConfig(_Strict):
     """Everything a run needs to know; paths are resolved at load time."""
 
@@ -105,16 +152,32 @@ class RunConfig(_Strict):
     dask: DaskConfig = DaskConfig()
     catalogs: dict[str, CatalogSelection]
     training_set: str = "td/TD_Yang2022.csv"
+    # CSC properties of the training sources: their own Galactic nH (`nh_gal`, 1e20 cm^-2)
+    # is the starting point of the absorption correction. null = assume no own absorption.
+    training_nh: str | None = "buildtd/CSCv2_TD_ave.csv"
     import_: ImportConfig = Field(default=ImportConfig(), alias="import")
     synth: SynthConfig = SynthConfig()
     crossmatch: CrossmatchConfig = CrossmatchConfig()
+    models: dict[str, ModelConfig] = Field(default_factory=lambda: {"default": ModelConfig()})
+    evaluation: EvaluationConfig = EvaluationConfig()
+    confidence: ConfidenceConfig = ConfidenceConfig()
     source_file: Path | None = None
 
     @model_validator(mode="after")
     def _check_paths(self) -> "RunConfig":
         if not self.catalogs:
             raise ValueError("'catalogs' is empty: a run needs at least one catalog")
+        if "default" not in self.models:
+            raise ValueError(f"'models' must define a 'default' model (it defines {sorted(self.models)})")
+        unknown = [m for m in self.evaluation.models if m not in self.models]
+        if unknown:
+            raise ValueError(f"evaluation.models names {unknown}, not defined under 'models' ({sorted(self.models)})")
         return self
+
+    def model(self, name: str = "default") -> ModelConfig:
+        if name not in self.models:
+            raise ConfigError(f"no model '{name}' under 'models' in {self.source_file} (defined: {sorted(self.models)})")
+        return self.models[name]
 
     @property
     def hats_dir(self) -> Path:
@@ -123,6 +186,10 @@ class RunConfig(_Strict):
     @property
     def synth_dir(self) -> Path:
         return self.work_dir / self.synth.out
+
+    @property
+    def models_dir(self) -> Path:
+        return self.work_dir / "models"
 
 
 def format_validation_error(path: Path, err: ValidationError) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
+from muwclass.model import estimator_feature_names, estimator_features
 
 LOO = "loo"
 
@@ -84,7 +85,7 @@ def fit_predict_fold(
     pipe = clone(template)
     pipe.fit(X.iloc[train], y[train])
     proba = _in_class_order(pipe.predict_proba(X.iloc[test_index]), list(pipe.classes_), classes)
-    names = feature_names(pipe)
+    names = estimator_feature_names(pipe)
     impurity = None
     estimator = pipe[-1]
     if hasattr(estimator, "feature_importances_") and names is not None:
@@ -93,20 +94,12 @@ def fit_predict_fold(
     if permutation_repeats and names is not None and len(test_index) > 1:
         from sklearn.inspection import permutation_importance
 
-        features = pipe[:-1].transform(X.iloc[test_index])
+        features = estimator_features(pipe, X.iloc[test_index])
         result = permutation_importance(
             estimator, features, y[test_index], n_repeats=permutation_repeats, random_state=seed + fold, scoring="balanced_accuracy", n_jobs=1
         )
         permutation = dict(zip(names, map(float, result.importances_mean), strict=True))
     return FoldResult(fold, np.asarray(test_index), proba, impurity, permutation, time.perf_counter() - t0)
-
-
-def feature_names(pipe) -> list[str] | None:
-    """Names of the columns the final estimator sees (None if the pipeline cannot say)."""
-    try:
-        return [str(n) for n in pipe[:-1].get_feature_names_out()]
-    except (AttributeError, ValueError, TypeError):
-        return None
 
 
 def run_folds(

@@ -1,0 +1,106 @@
+"""``muwclass classify``: classify a user's table in process (no Spark), with MC confidence.
+
+The table follows either shared training-set format (``TD_Yang2022.csv`` or
+``CSC_TD_11042023_MW.csv`` columns; labels not needed) as CSV, FITS, VOTable or Parquet. The
+output keeps the input's identifier and position columns and adds ``P_<class>``,
+``e_P_<class>``, ``Class``, ``Class_prob``, ``CT``, ``confident``, ``outlier_score`` and the
+model's ``nh_bin``. Rows that cannot be classified go to ``<output>_quarantine.csv`` with a
+reason. The model family is trained first if no model with the same provenance exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from astropy.table import Table
+from rich.table import Table as RichTable
+
+from muwclass.classify import classify_rows
+from muwclass.config import ConfigError, load_run_config
+from muwclass.progress import console
+from muwclass.readers import InputError, read_table
+from muwclass.training import fit_family, load_family, nh_bins
+from muwclass.training_set import FORMATS, detect_format, to_internal
+
+WRITERS = {".csv": "csv", ".fits": "fits", ".parquet": "parquet"}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input", required=True, help="table to classify (CSV, FITS, VOTable or Parquet)")
+    p.add_argument("--output", required=True, help="output table: .csv, .fits or .parquet")
+    p.add_argument("--nh", type=float, default=None, help="column density toward the sources (cm^-2); default: the table's nh_gal, else 0")
+    p.add_argument("--model", default="default", help="model name from `models`")
+    p.add_argument("--draws", type=int, default=None, help="Monte-Carlo draws per source (default: confidence.draws)")
+
+
+def main(args: argparse.Namespace) -> int:
+    cfg = load_run_config(args.conf, data_dir=args.data_dir, work_dir=args.work_dir)
+    out = Path(args.output)
+    if out.suffix.lower() not in WRITERS:
+        raise ConfigError(f"--output {out}: use one of {sorted(WRITERS)}")
+    draws = cfg.confidence.draws if args.draws is None else args.draws
+    if draws < 1:
+        raise ConfigError(f"--draws must be >= 1, got {draws}")
+    raw = read_table(Path(args.input))
+    if raw.empty:
+        raise InputError(f"{args.input}: no rows to classify")
+    fmt = detect_format(list(raw.columns), args.input)
+    df = to_internal(raw, args.input, require_label=False)
+    nh = _column_density(raw, args.nh)
+
+    t0 = time.perf_counter()
+    family = {i: m for i, (m, _) in load_family(fit_family(cfg, args.model)).items()}
+    bins = nh_bins(cfg.model(args.model).nh_bin_edges)
+    classified, quarantine = classify_rows(df, family, bins, nh, draws, cfg.confidence.seed)
+    keep = [c for c in _identity_columns(fmt) if c in raw.columns]
+    result = pd.concat([raw.loc[classified.index, keep], classified.drop(columns=df.columns)], axis=1)
+    _write(result, out)
+    qpath = out.with_name(f"{out.stem}_quarantine.csv")
+    if len(quarantine):
+        raw.loc[quarantine.index].assign(reason=quarantine["reason"]).to_csv(qpath, index_label="input_row")
+    elif qpath.exists():
+        qpath.unlink()
+    _summary(result, len(quarantine), qpath, out, time.perf_counter() - t0)
+    return 0
+
+
+def _column_density(raw: pd.DataFrame, nh: float | None) -> np.ndarray:
+    if nh is not None:
+        if nh < 0:
+            raise ConfigError(f"--nh must be >= 0 cm^-2, got {nh}")
+        return np.full(len(raw), nh)
+    if "nh_gal" in raw:  # CSC: 1e20 cm^-2
+        return pd.to_numeric(raw["nh_gal"], errors="coerce").to_numpy(dtype=float) * 1e20
+    console.print("no --nh and no nh_gal column: classifying with the lowest-nH model")
+    return np.zeros(len(raw))
+
+
+def _identity_columns(fmt: str) -> list[str]:
+    mapping = FORMATS[fmt][1]
+    return [mapping[k] for k in ("source_id", "ra", "dec") if k in mapping]
+
+
+def _write(result: pd.DataFrame, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    kind = WRITERS[out.suffix.lower()]
+    if kind == "csv":
+        result.to_csv(out, index=False, float_format="%.6g")
+    elif kind == "parquet":
+        result.to_parquet(out, index=False)
+    else:
+        Table.from_pandas(result.reset_index(drop=True)).write(out, overwrite=True)
+
+
+def _summary(result: pd.DataFrame, n_quarantined: int, qpath: Path, out: Path, seconds: float) -> None:
+    table = RichTable(title=f"{len(result)} sources classified in {seconds:.1f} s -> {out}")
+    for col in ("class", "sources", "confident (CT >= 2)"):
+        table.add_column(col, justify="right")
+    for cls, group in result.groupby("Class"):
+        table.add_row(str(cls), str(len(group)), str(int(group["confident"].sum())))
+    console.print(table)
+    if n_quarantined:
+        console.print(f"{n_quarantined} row(s) could not be classified: reasons in {qpath}")

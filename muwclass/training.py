@@ -1,0 +1,128 @@
+"""Fit the model family: one pipeline per nH bin, training AGN absorbed to the bin's column.
+
+Training AGN sit mostly at high Galactic latitude; a source in the plane is seen through far
+more gas and dust. Each nH bin gets its own model trained on a copy of the training set whose
+AGN are absorbed (X-ray fluxes and magnitudes) to the bin's representative column, so every
+source is classified by a model that has seen AGN as they would look in its direction.
+Models are reused when their provenance (data hash, config, nH, versions) is unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from muwclass.absorption import absorb_training_set, load_absorption_tables
+from muwclass.config import ModelConfig, RunConfig
+from muwclass.model import build_pipeline, estimator_feature_names
+from muwclass.model_store import file_sha256, find_model, load_model, package_versions, save_model
+from muwclass.outliers import OutlierModel
+from muwclass.progress import console
+from muwclass.training_set import attach_galactic_nh, load_training_set
+
+
+@dataclass
+class FittedModel:
+    """What ``muwclass train`` saves per nH bin: the classifier and the outlier model."""
+
+    pipeline: object
+    outliers: OutlierModel
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.pipeline.classes_
+
+
+@dataclass(frozen=True)
+class NhBin:
+    """A half-open nH interval [lo, hi) in cm^-2 and the column its model is trained at."""
+
+    index: int
+    lo: float
+    hi: float
+
+    @property
+    def representative(self) -> float:
+        """Geometric centre; the first bin (from 0) adds no absorption, the last trains at 3 x its lower edge."""
+        if self.lo <= 0:
+            return 0.0
+        if not np.isfinite(self.hi):
+            return self.lo * 3.0
+        return float(np.sqrt(self.lo * self.hi))
+
+    @property
+    def label(self) -> str:
+        return f"nh{self.index}"
+
+
+def nh_bins(edges: list[float]) -> list[NhBin]:
+    """Bins from increasing edges; an empty list means one bin with no absorption correction."""
+    full = [0.0, *[float(e) for e in edges], float("inf")]
+    if any(b <= a for a, b in zip(full, full[1:], strict=False)):
+        raise ValueError(f"model.nh_bin_edges must be positive and increasing, got {edges}")
+    return [NhBin(i, lo, hi) for i, (lo, hi) in enumerate(zip(full, full[1:], strict=False))]
+
+
+def bin_index(nh: np.ndarray, bins: list[NhBin]) -> np.ndarray:
+    """Index of the bin of each nH (cm^-2); NaN nH goes to the first bin (no extra absorption)."""
+    edges = np.array([b.hi for b in bins[:-1]])
+    nh = np.nan_to_num(np.asarray(nh, dtype=float), nan=0.0)
+    return np.searchsorted(edges, nh, side="right")
+
+
+def provenance(cfg: RunConfig, name: str, model_cfg: ModelConfig, nh: float | None, training_sha: str) -> dict:
+    return {
+        "model": name,
+        "model_config": model_cfg.model_dump(),
+        "training_set": cfg.training_set,
+        "training_nh": cfg.training_nh,
+        "training_sha256": training_sha,
+        "nh_target": nh,
+        "packages": package_versions(),
+    }
+
+
+def fit_family(cfg: RunConfig, name: str = "default", force: bool = False) -> dict[int, Path]:
+    """Fit (or reuse) one model per nH bin; return bin index -> model directory."""
+    model_cfg = cfg.model(name)
+    sha = file_sha256(cfg.data_dir / cfg.training_set)
+    if cfg.training_nh:
+        sha += "+" + file_sha256(cfg.data_dir / cfg.training_nh)
+    td = training_frame(cfg, name)
+    bins = nh_bins(model_cfg.nh_bin_edges)
+    tables = load_absorption_tables(cfg.data_dir) if len(bins) > 1 else None
+    out: dict[int, Path] = {}
+    for b in bins:
+        nh = b.representative if len(bins) > 1 else None
+        prov = provenance(cfg, name, model_cfg, nh, sha)
+        found = None if force else find_model(cfg.models_dir, prov)
+        if found:
+            console.print(f"model {name} ({b.label}, nH={nh or 0:.2g}): reusing {found.name}")
+            out[b.index] = found
+            continue
+        data = td if nh is None else absorb_training_set(
+            td, nh, tables, model_cfg.absorb_classes, model_cfg.absorb_photon_index, model_cfg.nh_per_ebv
+        )
+        t0 = time.perf_counter()
+        pipe = build_pipeline(model_cfg).fit(data, data["label"].to_numpy(dtype=object))
+        prov.update(fit_seconds=round(time.perf_counter() - t0, 2), training_rows=len(data), classes=list(pipe.classes_))
+        prov["features"] = estimator_feature_names(pipe)
+        outliers = OutlierModel().fit(data, data["label"].to_numpy(dtype=object))
+        out[b.index] = save_model(FittedModel(pipe, outliers), prov, cfg.models_dir)
+        console.print(f"model {name} ({b.label}, nH={nh or 0:.2g}): fitted in {prov['fit_seconds']:.1f} s -> {out[b.index]}")
+    return out
+
+
+def load_family(paths: dict[int, Path]) -> dict[int, tuple[FittedModel, dict]]:
+    """bin index -> (fitted model, provenance)."""
+    return {i: load_model(p) for i, p in paths.items()}
+
+
+def training_frame(cfg: RunConfig, name: str = "default") -> pd.DataFrame:
+    """The training set in the internal schema, with the model's class scheme and own nH."""
+    td = load_training_set(cfg.data_dir / cfg.training_set, scheme=cfg.model(name).classes)
+    return attach_galactic_nh(td, cfg.data_dir / cfg.training_nh if cfg.training_nh else None)

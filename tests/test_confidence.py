@@ -1,0 +1,68 @@
+"""Monte-Carlo confidence: CT by hand, reproducible per source, counterpart confusion."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from muwclass.confidence import confidence_table, draw_sources, monte_carlo_proba, source_seeds
+from muwclass.config import ModelConfig
+from muwclass.features import SURVEYS, error_pairs
+from muwclass.model import build_pipeline
+from muwclass.training_set import load_training_set
+
+
+def test_ct_of_the_top_two_classes_by_hand():
+    mean = np.array([[0.7, 0.2, 0.1], [0.3, 0.3, 0.4]])
+    std = np.array([[0.05, 0.02, 0.0], [0.0, 0.0, 0.1]])
+    t = confidence_table(mean, std, ["AGN", "YSO", "CV"])
+    assert t.loc[0, "Class"] == "AGN" and t.loc[0, "CT"] == pytest.approx((0.7 - 0.1) / (0.2 + 0.04))
+    assert bool(t.loc[0, "confident"])
+    assert t.loc[1, "Class"] == "CV" and t.loc[1, "CT"] == pytest.approx((0.4 - 0.2) / 0.3)
+    assert list(t.columns[:3]) == ["P_AGN", "P_YSO", "P_CV"] and "e_P_CV" in t
+
+
+def test_seeds_depend_on_the_source_not_its_position():
+    ids = pd.Series(["a", "b", "c"])
+    assert np.array_equal(source_seeds(ids, 1)[::-1], source_seeds(ids[::-1].reset_index(drop=True), 1))
+    assert not np.array_equal(source_seeds(ids, 1), source_seeds(ids, 2))
+
+
+def test_counterparts_are_dropped_with_their_mismatch_probability():
+    n = 4000
+    df = pd.DataFrame({"G": np.full(n, 18.0), "e_G": 0.0, "W1": 15.0, "e_W1": 0.0, "p_match_gaia": 0.3, "p_match_wise": 1.0, "flux_b": 1e-14})
+    normal = np.random.default_rng(0).standard_normal((n, len(error_pairs()) + len(SURVEYS)))
+    drawn = draw_sources(df, normal)
+    assert drawn["G"].notna().mean() == pytest.approx(0.3, abs=0.03)
+    assert drawn["W1"].notna().all()
+
+
+@pytest.fixture(scope="module")
+def fitted(data_dir):
+    td = load_training_set(data_dir / "td" / "TD_Yang2022.csv")
+    pipe = build_pipeline(ModelConfig(params={"n_estimators": 20})).fit(td, td["label"].to_numpy(dtype=object))
+    sample = pd.concat([g.head(5) for _, g in td.groupby("label")], ignore_index=True)
+    return pipe, sample
+
+
+def test_same_numbers_however_the_rows_are_split_or_ordered(fitted):
+    pipe, sample = fitted
+    mean, std = monte_carlo_proba(pipe, sample, 8, seed=3)
+    half = len(sample) // 2
+    parts = [monte_carlo_proba(pipe, sample.iloc[::-1].iloc[i : i + half], 8, seed=3) for i in (0, half)]
+    rev_mean = np.vstack([p[0] for p in parts])[::-1]
+    rev_std = np.vstack([p[1] for p in parts])[::-1]
+    assert np.allclose(mean, rev_mean) and np.allclose(std, rev_std)
+    assert (std > 0).any()  # measurement errors do move the probabilities
+    other, _ = monte_carlo_proba(pipe, sample, 8, seed=4)
+    assert not np.allclose(mean, other)
+
+
+def test_without_errors_the_draws_agree(fitted):
+    pipe, sample = fitted
+    exact = sample.drop(columns=[e for _, e in error_pairs() if e in sample])
+    mean, std = monte_carlo_proba(pipe, exact, 5, seed=0)
+    assert np.allclose(std, 0.0) and np.allclose(mean, pipe.predict_proba(exact))
+    with pytest.raises(ValueError, match="draws must be >= 1"):
+        monte_carlo_proba(pipe, exact, 0, seed=0)
