@@ -28,12 +28,13 @@ setup: $(STAMP)
 test: setup
 	$(BIN)/python -m pytest -q
 
-# The main job. Stages land one issue at a time; today: ingest every configured catalog into
-# HATS, then crossmatch the X-ray catalog with Gaia/2MASS/WISE (training and Spark
-# classification are added as they are built).
+# The main job: ingest every configured catalog into HATS, crossmatch the X-ray catalog with
+# Gaia/2MASS/WISE, train (or reuse) the model family, classify on Spark, write the release.
 classify-catalog: setup
 	$(BIN)/muwclass import --conf $(CONF)
 	$(BIN)/muwclass crossmatch --conf $(CONF)
+	$(BIN)/muwclass train --conf $(CONF)
+	$(BIN)/muwclass classify-catalog --conf $(CONF)
 
 import: setup
 	$(BIN)/muwclass import --conf $(CONF)
@@ -45,6 +46,7 @@ bench: setup
 	$(BIN)/python -m bench.run --scale $(SCALE) --seed $(SEED)
 	$(BIN)/python -m bench.crossmatch --scale $(SCALE)
 	$(BIN)/python -m bench.crossmatch_quality
+	$(BIN)/python -m bench.evaluation
 
 clean:
 	rm -rf build

@@ -103,7 +103,7 @@ def _print(result: dict) -> None:
             rows.append((f"{name}, 10-fold", r["accuracy"], r["balanced_accuracy"], r["wall_seconds"] / 60, r["recall"]))
     for name, acc, bal, minutes, recall in rows:
         table.add_row(name, f"{acc:.3f}", f"{bal:.3f}", "" if minutes is None else f"{minutes:.1f}", *(f"{recall.get(c, float('nan')):.2f}" for c in classes))
-    console.print(table)
+    console.print(table, width=170)
     console.print(f"published recipe (muwclass2022) LOO estimated at {result['muwclass2022_loo_minutes_estimate']} min from its per-fit time")
     if "targets_met" in result:
         console.print(f"targets {TARGETS}: met {result['targets_met']}")

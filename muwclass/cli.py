@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "crossmatch": ("jobs.crossmatch", "probabilistic crossmatch of the X-ray catalog with Gaia, 2MASS and WISE"),
     "train": ("jobs.train", "fit the classifier family (one model per nH bin) and save it with its provenance"),
     "classify": ("jobs.classify_table", "classify a table in either training-set format, with Monte-Carlo confidence"),
+    "classify-catalog": ("jobs.classify_catalog", "classify every crossmatched source on Spark and write a versioned release"),
     "evaluate": ("jobs.evaluate", "k-fold or leave-one-out evaluation of the configured models on Spark"),
 }
 
@@ -52,8 +53,9 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from muwclass.cross_validation import FoldError
     from muwclass.features import FeatureError
     from muwclass.readers import InputError
+    from muwclass.release import ReleaseError
 
-    errors: list[type[BaseException]] = [ConfigError, InputError, LabelError, FeatureError, FoldError]
+    errors: list[type[BaseException]] = [ConfigError, InputError, LabelError, FeatureError, FoldError, ReleaseError]
     try:
         from jobs.import_catalogs import AccountingError
         from muwclass.remote import RemoteSourceError

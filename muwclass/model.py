@@ -52,7 +52,7 @@ def build_pipeline(cfg: ModelConfig) -> Pipeline:
             raise ValueError("model.features.fill must be 'sentinel' with SMOTE (SMOTE cannot interpolate NaN)")
     steps.append(("features", FeatureTransformer(features)))
     if over.smote:
-        steps.append(("smote", SMOTE(sampling_strategy=_smote_strategy(over.smote_fraction), k_neighbors=over.smote_k_neighbors, random_state=cfg.random_state)))
+        steps.append(("smote", AdaptiveSMOTE(sampling_strategy=_smote_strategy(over.smote_fraction), k_neighbors=over.smote_k_neighbors, random_state=cfg.random_state)))
     estimator = make_estimator(cfg)
     if cfg.prior_power:
         estimator = PriorShift(estimator, cfg.prior_power)
@@ -91,6 +91,27 @@ class PriorShift(ClassifierMixin, BaseEstimator):
     @property
     def feature_importances_(self) -> np.ndarray:
         return self.estimator_.feature_importances_
+
+
+class AdaptiveSMOTE(SMOTE):
+    """SMOTE whose neighbour count shrinks to fit the smallest class of the training data.
+
+    A rare class can have fewer members than ``k_neighbors`` + 1 in a training fold (LMXB,
+    HMXB in small folds); plain SMOTE then fails deep inside scikit-learn. Here k becomes
+    (smallest class - 1); a class with a single member is a clear error.
+    """
+
+    def _fit_resample(self, X, y):
+        classes, counts = np.unique(y, return_counts=True)
+        smallest = int(counts.min())
+        if smallest < 2:
+            raise ValueError(f"SMOTE needs at least 2 training sources per class; {classes[counts.argmin()]} has {smallest}")
+        requested = self.k_neighbors
+        self.k_neighbors = min(int(requested), smallest - 1)
+        try:
+            return super()._fit_resample(X, y)
+        finally:
+            self.k_neighbors = requested
 
 
 def estimator_features(pipe: Pipeline, X) -> np.ndarray:

@@ -83,3 +83,60 @@ def feature_importances(per_fold: dict[str, "pd.DataFrame"], path: Path, title: 
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def class_counts(classified: "pd.DataFrame", path: Path) -> Path:  # noqa: F821
+    """Bar chart of sources per class, confident ones highlighted."""
+    counts = classified.groupby("Class").agg(all=("Class", "size"), confident=("confident", lambda s: int(s.fillna(False).astype(bool).sum())))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    x = range(len(counts))
+    ax.bar(x, counts["all"], color="0.75", label="all")
+    ax.bar(x, counts["confident"], color="tab:blue", label="confident (CT >= 2)")
+    ax.set_xticks(list(x), counts.index, rotation=30)
+    ax.set_yscale("log")
+    ax.set_ylabel("sources")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def galactic_sky_map(classified: "pd.DataFrame", path: Path) -> Path:  # noqa: F821
+    """Aitoff map in Galactic coordinates of the confidently classified sources, by class."""
+    import numpy as np
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    confident = classified[classified["confident"].fillna(False).astype(bool)]
+    fig = plt.figure(figsize=(9, 5))
+    ax = fig.add_subplot(111, projection="aitoff")
+    for cls, g in confident.groupby("Class"):
+        gal = SkyCoord(g["ra"].to_numpy() * u.deg, g["dec"].to_numpy() * u.deg).galactic
+        lon = -np.radians(gal.l.wrap_at(180 * u.deg).deg)  # longitude increasing to the left
+        ax.scatter(lon, np.radians(gal.b.deg), s=6, label=f"{cls} ({len(g)})")
+    ax.set_xticks(np.radians([-150, -120, -90, -60, -30, 0, 30, 60, 90, 120, 150]))
+    ax.set_xticklabels(["150", "120", "90", "60", "30", "0", "330", "300", "270", "240", "210"])
+    ax.grid(True, alpha=0.3)
+    ax.set_title(f"confident classifications (CT >= 2): {len(confident)} of {len(classified)}, Galactic", pad=20)
+    ax.legend(loc="lower right", fontsize=7, markerscale=2, bbox_to_anchor=(1.12, -0.05))
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def ct_distribution(classified: "pd.DataFrame", path: Path) -> Path:  # noqa: F821
+    """Histogram of the classification confidence CT, the CT = 2 threshold marked."""
+    import numpy as np
+
+    ct = classified["CT"].astype(float).replace(np.inf, np.nan).dropna()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.hist(np.log10(ct.clip(lower=1e-3)), bins=50, color="tab:blue")
+    ax.axvline(np.log10(2.0), color="k", ls="--", label="CT = 2")
+    ax.set_xlabel("log10 CT")
+    ax.set_ylabel("sources")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

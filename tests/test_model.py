@@ -113,3 +113,13 @@ def test_train_command_fits_a_family_and_reuses_it(write_conf, data_dir):
     assert recall["high"] > recall["low"] + 0.05, recall
     second = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert second.returncode == 0 and (second.stdout + second.stderr).count("reusing") == 2
+
+
+def test_smote_adapts_to_classes_smaller_than_its_neighbours(td):
+    tiny = pd.concat([g.head(3) for _, g in td.groupby("label")], ignore_index=True)
+    cfg = ModelConfig(params={"n_estimators": 5}, oversampling={"smote": True, "smote_k_neighbors": 5})
+    pipe = build_pipeline(cfg).fit(tiny, tiny["label"].to_numpy(dtype=object))
+    assert pipe.named_steps["smote"].k_neighbors == 5  # restored after fitting with k = 2
+    one = pd.concat([tiny, td[td["label"] == "AGN"].head(1).assign(label="ODD")], ignore_index=True)
+    with pytest.raises(ValueError, match="ODD has 1"):
+        build_pipeline(cfg).fit(one, one["label"].to_numpy(dtype=object))

@@ -1,0 +1,33 @@
+"""Crossmatched catalog rows (``hats/xmatch``) -> the internal schema the models classify.
+
+The crossmatch keeps photometry under its plain names (G, J, W1, ...) and prefixes
+astrometry and match statistics by catalog. The models need the total proper motion, the
+probability that each listed counterpart is the true one (p_any x p_i) and nH in cm^-2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from muwclass.confidence import MATCH_PROBABILITY
+
+#: survey of the features -> crossmatch prefixes that can supply it, in order of preference
+SURVEY_PREFIXES = {"gaia": ("gaia",), "2mass": ("tmass",), "wise": ("allwise", "catwise", "unwise")}
+NH_GAL_UNIT = 1e20  # CSC nh_gal is in 1e20 cm^-2
+
+
+def to_model_input(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``pm``, ``p_match_<survey>`` and ``nh`` (cm^-2) to crossmatch rows (a copy)."""
+    out = frame.copy()
+    if "gaia_pmra" in out and "gaia_pmdec" in out:
+        out["pm"] = np.hypot(pd.to_numeric(out["gaia_pmra"], errors="coerce"), pd.to_numeric(out["gaia_pmdec"], errors="coerce"))
+    for survey, prefixes in SURVEY_PREFIXES.items():
+        for prefix in prefixes:
+            if f"{prefix}_p_any" in out and f"{prefix}_p_i" in out:
+                p = pd.to_numeric(out[f"{prefix}_p_any"], errors="coerce") * pd.to_numeric(out[f"{prefix}_p_i"], errors="coerce")
+                out[MATCH_PROBABILITY[survey]] = p.fillna(1.0).clip(0.0, 1.0)
+                break
+    nh = pd.to_numeric(out["nh_gal"], errors="coerce") * NH_GAL_UNIT if "nh_gal" in out else pd.Series(0.0, index=out.index)
+    out["nh"] = nh.to_numpy(dtype=float)
+    return out

@@ -1,0 +1,151 @@
+"""A versioned, self-describing release of the classified catalog, written atomically.
+
+``build/release/<version>/`` holds the classified catalog as HATS (``lsdb.read_hats``), FITS
+and CSV, the quarantine table, the most unusual confident sources, ``manifest.json`` (inputs
+with hashes, models with provenance, configuration, code version, row counts, timings), a
+model card and plots. Everything is written into a hidden partial directory that is renamed
+into place at the end; the ``latest`` symlink moves only after that, so a crashed run leaves
+the previous release untouched and no half-written version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from astropy.table import Table
+
+from muwclass import __version__
+from muwclass.model_store import file_sha256
+
+UNUSUAL_TOP = 25
+
+
+class ReleaseError(RuntimeError):
+    """A release that would be inconsistent (rows lost) or would overwrite another."""
+
+
+def code_version(repo: Path) -> str:
+    try:
+        sha = subprocess.run(["git", "-C", str(repo), "describe", "--always", "--dirty"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        sha = "unknown"
+    return f"muwclass {__version__} ({sha})"
+
+
+def hash_inputs(paths: list[Path]) -> dict[str, str]:
+    """sha256 of every file under the given files/directories (sorted, relative names)."""
+    out = {}
+    for root in paths:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for f in files:
+            out[str(f)] = file_sha256(f)
+    return out
+
+
+def unusual_sources(classified: pd.DataFrame, top: int = UNUSUAL_TOP) -> pd.DataFrame:
+    """Confident classifications that are farthest from every training class."""
+    confident = classified[classified["confident"].fillna(False).astype(bool)]
+    return confident.sort_values("outlier_score", ascending=False).head(top)
+
+
+def write_release(
+    release_root: Path,
+    version: str,
+    classified: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    manifest: dict,
+    model_card: str,
+    force: bool = False,
+) -> Path:
+    """Write ``release_root/version`` atomically and point ``latest`` at it; return its path."""
+    n_in = manifest["rows"]["in"]
+    if len(classified) + len(quarantine) != n_in:
+        raise ReleaseError(f"rows in {n_in} != classified {len(classified)} + quarantined {len(quarantine)}: not releasing")
+    final = release_root / version
+    if final.exists() and not force:
+        raise ReleaseError(f"release {final} exists (choose another --release-version or pass --force)")
+    release_root.mkdir(parents=True, exist_ok=True)
+    for stale in release_root.glob(".*.partial-*"):  # left by a crashed run
+        shutil.rmtree(stale, ignore_errors=True)
+    partial = release_root / f".{version}.partial-{os.getpid()}"
+    partial.mkdir(parents=True)
+    t0 = time.perf_counter()
+    _write_tables(partial, classified, quarantine)
+    _write_plots(partial, classified)
+    (partial / "model_card.md").write_text(model_card)
+    manifest = {**manifest, "files": sorted(p.name for p in partial.iterdir()), "release_write_seconds": round(time.perf_counter() - t0, 2)}
+    (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    if final.exists():
+        shutil.rmtree(final)
+    os.rename(partial, final)
+    _point_latest(release_root, version)
+    return final
+
+
+def _write_tables(out: Path, classified: pd.DataFrame, quarantine: pd.DataFrame) -> None:
+    import lsdb
+
+    catalog = lsdb.from_dataframe(classified.drop(columns=["_healpix_29"], errors="ignore").reset_index(drop=True), ra_column="ra", dec_column="dec", catalog_name="muwclass")
+    catalog.write_catalog(out / "hats")
+    classified.to_csv(out / "classified.csv", index=False, float_format="%.6g")
+    Table.from_pandas(_plain(classified)).write(out / "classified.fits")
+    quarantine.to_csv(out / "quarantine.csv", index=False)
+    unusual_sources(classified).to_csv(out / "unusual.csv", index=False, float_format="%.6g")
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns FITS can hold: strings as str, nullable booleans as bool."""
+    out = df.reset_index(drop=True).copy()
+    for c in out.columns:
+        if str(out[c].dtype) in ("string", "str", "object"):
+            out[c] = out[c].astype(object).where(out[c].notna(), "").astype(str)
+        elif str(out[c].dtype) == "boolean":
+            out[c] = out[c].fillna(False).astype(bool)
+    return out
+
+
+def _write_plots(out: Path, classified: pd.DataFrame) -> None:
+    from muwclass.plots import class_counts, ct_distribution, galactic_sky_map
+
+    class_counts(classified, out / "class_counts.png")
+    galactic_sky_map(classified, out / "sky_map_galactic.png")
+    ct_distribution(classified, out / "ct_distribution.png")
+
+
+def _point_latest(root: Path, version: str) -> None:
+    tmp = root / f".latest-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(version)
+    os.replace(tmp, root / "latest")
+
+
+def model_card(training_set: str, classes: list[str], provenance: dict[int, dict], metrics: dict | None) -> str:
+    lines = ["# muwclass model card", "", f"Training set: `{training_set}`", f"Classes: {', '.join(classes)}", ""]
+    lines += ["## Models (one per nH bin)", "", "| bin | nH (cm^-2) | model id | trees/params | fit s |", "|---|---|---|---|---|"]
+    for b, p in sorted(provenance.items()):
+        lines.append(f"| {b} | {p.get('nh_target') or 0:.3g} | `{p.get('model_id')}` | {p['model_config'].get('params') or 'defaults'} | {p.get('fit_seconds')} |")
+    lines += ["", f"Features ({len(provenance[min(provenance)].get('features') or [])}): {', '.join(provenance[min(provenance)].get('features') or [])}", ""]
+    if metrics:
+        lines += [f"## Evaluation ({metrics.get('folds')})", "", f"accuracy {metrics['accuracy']:.3f}, balanced accuracy {metrics['balanced_accuracy']:.3f}", ""]
+        lines += ["| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+        for c, v in metrics["per_class"].items():
+            lines.append(f"| {c} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |")
+    else:
+        lines += ["## Evaluation", "", "No evaluation found in the work directory: run `muwclass evaluate`."]
+    lines += ["", "Confidence: CT = (P1 - 2 e1) / (P2 + 2 e2) over Monte-Carlo draws; confident when CT >= 2.", ""]
+    return "\n".join(lines)
+
+
+def counts_by_class(classified: pd.DataFrame) -> dict[str, dict[str, int]]:
+    out = {}
+    for cls, g in classified.groupby("Class"):
+        out[str(cls)] = {"all": int(len(g)), "confident": int(np.sum(g["confident"].fillna(False).astype(bool)))}
+    return out

@@ -1,0 +1,80 @@
+"""`muwclass classify-catalog` on Spark local[2]: a real field through import, crossmatch, release."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import lsdb
+import pandas as pd
+import pytest
+from astropy.table import Table
+
+from jobs.crossmatch import run as crossmatch
+from jobs.import_catalogs import run as import_catalogs
+from muwclass.config import load_run_config
+from tests.conftest import REPO
+
+FIELD = "fields/NGC3532/NGC3532"
+
+
+@pytest.fixture
+def crossmatched(write_conf, dask_client):
+    conf = write_conf(
+        {
+            "csc": {"definition": "csc_master", "source": {"local": f"{FIELD}_ave.csv"}},
+            "gaia": {"definition": "gaia_dr3", "source": {"local": f"{FIELD}_gaia.csv"}},
+            "tmass": {"definition": "tmass", "source": {"local": f"{FIELD}_2mass.csv"}},
+            "allwise": {"definition": "allwise", "source": {"local": f"{FIELD}_allwise.csv"}},
+        },
+        crossmatch={"xray": "csc", "targets": ["gaia", "tmass", "allwise"]},
+        models={"default": {"params": {"n_estimators": 20}, "nh_bin_edges": [1e22]}},
+        confidence={"draws": 5},
+        spark={"master": "local[2]", "conf": {"spark.sql.shuffle.partitions": "2"}},
+    )
+    cfg = load_run_config(conf)
+    import_catalogs(cfg, dask_client, progress=False)
+    crossmatch(cfg, dask_client, progress=False)
+    return conf, cfg
+
+
+def _run(conf, *args):
+    cmd = [sys.executable, "-m", "muwclass.cli", "classify-catalog", "--conf", str(conf), "--no-progress", *args]
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+
+
+def test_release_of_a_real_field(crossmatched):
+    conf, cfg = crossmatched
+    n_sources = len(pd.read_csv(cfg.data_dir / f"{FIELD}_ave.csv"))
+    done = _run(conf, "--release-version", "v1")
+    assert done.returncode == 0, done.stderr[-3000:]
+    release = cfg.work_dir / "release" / "v1"
+    manifest = json.loads((release / "manifest.json").read_text())
+    rows = manifest["rows"]
+    assert rows["in"] == n_sources == rows["classified"] + rows["quarantined"]
+    assert set(manifest["models"]) == {"0", "1"} and manifest["inputs"]
+    hats = lsdb.read_hats(release / "hats").compute()
+    fits = Table.read(release / "classified.fits")
+    csv = pd.read_csv(release / "classified.csv")
+    assert len(hats) == len(fits) == len(csv) == rows["classified"] > 0
+    for col in ("P_AGN", "e_P_AGN", "Class", "Class_prob", "CT", "outlier_score", "nh_bin"):
+        assert col in csv
+    assert csv["Class"].isin(["AGN", "CV", "HM-STAR", "HMXB", "LM-STAR", "LMXB", "NS", "YSO"]).all()
+    for png in ("class_counts.png", "sky_map_galactic.png", "ct_distribution.png"):
+        assert (release / png).read_bytes()[:4] == b"\x89PNG"
+    assert "Training set" in (release / "model_card.md").read_text()
+    assert (cfg.work_dir / "release" / "latest").resolve() == release.resolve()
+
+    # the same version again is refused and leaves the release as it was
+    again = _run(conf, "--release-version", "v1")
+    assert again.returncode == 2 and "exists" in again.stderr
+    assert json.loads((release / "manifest.json").read_text()) == manifest
+
+    # a second release moves `latest`; the numbers are the same (same seed, same inputs)
+    done = _run(conf, "--release-version", "v2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (cfg.work_dir / "release" / "latest").resolve().name == "v2"
+    first = csv.sort_values("source_id").reset_index(drop=True)
+    second = pd.read_csv(cfg.work_dir / "release" / "v2" / "classified.csv").sort_values("source_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(first, second)
