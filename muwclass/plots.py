@@ -94,12 +94,7 @@ def class_counts(classified: "pd.DataFrame", path: Path) -> Path:  # noqa: F821
     ax.bar(x, counts["confident"], color="tab:blue", label="confident (CT >= 2)")
     ax.set_xticks(list(x), counts.index, rotation=30)
     ax.set_yscale("log")
-    ax.set_ylabel("sources")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save_counts(fig, ax, path)
 
 
 def galactic_sky_map(classified: "pd.DataFrame", path: Path) -> Path:  # noqa: F821
@@ -134,6 +129,10 @@ def ct_distribution(classified: "pd.DataFrame", path: Path) -> Path:  # noqa: F8
     ax.hist(np.log10(ct.clip(lower=1e-3)), bins=50, color="tab:blue")
     ax.axvline(np.log10(2.0), color="k", ls="--", label="CT = 2")
     ax.set_xlabel("log10 CT")
+    return _save_counts(fig, ax, path)
+
+
+def _save_counts(fig, ax, path: Path) -> Path:
     ax.set_ylabel("sources")
     ax.legend()
     fig.tight_layout()

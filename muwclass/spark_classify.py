@@ -73,6 +73,10 @@ def classify_catalog(spark, dataset: Path, family: dict[int, FittedModel], bins:
     present = set(source.columns)
     wanted = [c for c in source.columns if not c.startswith(("Norder", "Dir", "Npix"))]
     source = source.select(*wanted)
+    # HATS partitions are few and large for small catalogs (one file = one task): spread the
+    # rows over every core. Results do not depend on the split (draws are seeded per source).
+    tasks = max(source.rdd.getNumPartitions(), 4 * spark.sparkContext.defaultParallelism)
+    source = source.repartition(tasks)
     shared = spark.sparkContext.broadcast((family, bins, draws, seed, names))
 
     def run(batches):
@@ -82,7 +86,7 @@ def classify_catalog(spark, dataset: Path, family: dict[int, FittedModel], bins:
 
     result = source.mapInPandas(run, ddl)
     n_in = source.count()
-    with spark_job_progress(spark, f"classifying {n_in} sources ({draws} draws each)", source.rdd.getNumPartitions(), enabled=progress):
+    with spark_job_progress(spark, f"classifying {n_in} sources ({draws} draws each)", tasks, enabled=progress):
         result.write.mode("overwrite").partitionBy("status").parquet(str(out_dir))
     counts = {"rows_in": int(n_in), "classified": 0, "quarantined": 0}
     for status in ("classified", "quarantined"):

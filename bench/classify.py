@@ -1,0 +1,131 @@
+"""Classification benchmark on the synthetic sky: the whole chain, and Spark vs a plain loop.
+
+    python -m bench.classify --scale 1.0 [--draws 100]
+
+1. The whole ``classify-catalog`` chain from the synthetic catalogs (reused when the same
+   scale/seed exists): import of all catalogs, crossmatch, train (or reuse), Spark
+   classification with Monte-Carlo confidence, release. Wall time per stage, peak RSS.
+2. Baseline in the same run: the same rows through the same function
+   (:func:`muwclass.spark_classify.classify_batch`) in plain Python processes, one per core,
+   no Spark. Ratio = Spark classify stage / baseline.
+Writes bench/results/classify-scale<scale>.json and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pandas as pd
+from rich.table import Table
+
+from bench.memory import PeakRSS
+from bench.run import _synth
+from muwclass.config import REPO_ROOT, load_run_config
+from muwclass.engines import dask_client
+from muwclass.progress import console
+
+RESULTS = REPO_ROOT / "bench" / "results"
+TARGETS = {"spark_over_plain_max": 1.3, "chain_minutes_max": 10.0}
+
+
+def _plain_chunk(args) -> int:
+    from muwclass.spark_classify import classify_batch
+
+    frame, family, bins, draws, seed, columns = args
+    return len(classify_batch(frame, family, bins, draws, seed, columns))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--draws", type=int, default=None)
+    p.add_argument("--work-dir", default=str(REPO_ROOT / "build" / "bench"))
+    args = p.parse_args(argv)
+    from jobs.classify_catalog import main as classify_main
+    from jobs.crossmatch import run as crossmatch
+    from jobs.import_catalogs import run as import_catalogs
+    from muwclass.spark_classify import dataset_dir, output_columns
+    from muwclass.training import fit_family, load_family, nh_bins
+
+    cfg = load_run_config(REPO_ROOT / "conf" / "synthetic-sky.yaml", work_dir=args.work_dir)
+    draws = args.draws or cfg.confidence.draws
+    synth = _synth(cfg, args.scale, args.seed)
+    stages: dict[str, float] = {}
+    with PeakRSS() as mem:
+        t_chain = time.perf_counter()
+        with dask_client(cfg.dask, local_directory=cfg.work_dir / "dask") as client:
+            t0 = time.perf_counter()
+            import_catalogs(cfg, client, progress=True, force=True)
+            stages["import"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            crossmatch(cfg, client, progress=True)
+            stages["crossmatch"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        fit_family(cfg)
+        stages["train"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ns = argparse.Namespace(conf=str(REPO_ROOT / "conf" / "synthetic-sky.yaml"), data_dir=None, work_dir=args.work_dir, model="default",
+                                draws=draws, release_version=f"bench-{time.strftime('%Y%m%dT%H%M%S')}", force=True, no_progress=False)
+        classify_main(ns)
+        stages["classify_and_release"] = time.perf_counter() - t0
+        chain = time.perf_counter() - t_chain
+    release = cfg.work_dir / "release" / "latest"
+    manifest = json.loads((release / "manifest.json").read_text())
+    spark_seconds = manifest["timings"]["spark_classify_seconds"]
+
+    # baseline: the same rows and function, one plain process per core
+    family = {i: m for i, (m, _) in load_family(fit_family(cfg)).items()}
+    bins = nh_bins(cfg.model().nh_bin_edges)
+    classes = [str(c) for c in next(iter(family.values())).classes_]
+    rows = pd.read_parquet(dataset_dir(cfg.hats_dir / "xmatch"))
+    cores = len(os.sched_getaffinity(0))
+    chunks = np.array_split(np.arange(len(rows)), 8 * cores)
+    columns = [n for n, _ in output_columns(classes)]
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(cores) as pool:
+        done = sum(pool.map(_plain_chunk, [(rows.iloc[c], family, bins, draws, cfg.confidence.seed, columns) for c in chunks]))
+    plain_seconds = time.perf_counter() - t0
+
+    result = {
+        "benchmark": "classify",
+        "scale": args.scale,
+        "draws": draws,
+        "sources": manifest["rows"],
+        "synth_reused": synth.get("reused"),
+        "stages_seconds": {k: round(v, 1) for k, v in stages.items()},
+        "chain_seconds": round(chain, 1),
+        "peak_rss_gib": mem.peak_gib,
+        "spark_classify_seconds": spark_seconds,
+        "plain_processes_seconds": round(plain_seconds, 1),
+        "plain_rows": int(done),
+        "spark_over_plain": round(spark_seconds / plain_seconds, 2),
+        "targets": TARGETS,
+    }
+    result["targets_met"] = {
+        "spark_over_plain": result["spark_over_plain"] <= TARGETS["spark_over_plain_max"],
+        "chain_minutes": chain / 60 <= TARGETS["chain_minutes_max"],
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"classify-scale{args.scale:g}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    table = Table(title=f"classification benchmark, synthetic sky scale {args.scale:g}, {draws} draws")
+    table.add_column("what")
+    table.add_column("seconds", justify="right")
+    for k, v in result["stages_seconds"].items():
+        table.add_row(f"chain: {k}", f"{v:.1f}")
+    table.add_row("chain: total", f"{chain:.1f}")
+    table.add_row("Spark classify (local, all cores)", f"{spark_seconds:.1f}")
+    table.add_row(f"plain processes ({cores}), same rows and function", f"{plain_seconds:.1f}")
+    console.print(table, width=120)
+    console.print(f"Spark / plain = {result['spark_over_plain']}; peak RSS {mem.peak_gib} GiB; targets met {result['targets_met']}; written {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
