@@ -16,11 +16,14 @@ import hashlib
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
-from muwclass.features import SURVEYS, error_pairs
+from muwclass.features import SURVEYS, draw_values, error_pairs
 
 #: internal column with the probability that the listed counterpart of a survey is the true one
 MATCH_PROBABILITY = {survey: f"p_match_{survey}" for survey in SURVEYS}
+#: Gaia columns that go with the Gaia counterpart when a draw drops it
+GAIA_ASTROMETRY = ("parallax", "parallax_over_error", "pm", "rgeo")
 CONFIDENT_CT = 2.0
 
 
@@ -40,33 +43,34 @@ def source_variates(seeds: np.ndarray, n_draws: int, n_columns: int) -> np.ndarr
     return out
 
 
-def draw_sources(df: pd.DataFrame, normal: np.ndarray) -> pd.DataFrame:
-    """One realisation of every row: values within errors, counterparts kept with their p_match.
+def measured_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The columns a draw changes, as float arrays (converted once, not once per draw)."""
+    names = [c for pair in error_pairs() for c in pair] + list(MATCH_PROBABILITY.values()) + list(GAIA_ASTROMETRY)
+    return {c: pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for c in names if c in df}
+
+
+def draw_columns(measured: dict[str, np.ndarray], normal: np.ndarray) -> dict[str, np.ndarray]:
+    """One realisation: values within errors, each survey's counterpart kept with its p_match.
 
     ``normal`` is (sources, len(error_pairs()) + len(SURVEYS)) standard normal variates; the
     last columns decide the counterparts (kept when Phi(z) < p_match).
     """
-    from scipy.special import ndtr
-
-    from muwclass.features import draw_within_errors
-
+    out = {**measured, **draw_values(measured, normal)}  # columns without an error stay as measured
     n_err = len(error_pairs())
-    pairs = [k for k, (v, e) in enumerate(error_pairs()) if v in df.columns and e in df.columns]
-    out = draw_within_errors(df, None, normal=normal[:, pairs])
     for j, (survey, bands) in enumerate(SURVEYS.items()):
-        col = MATCH_PROBABILITY[survey]
-        if col not in out:
+        p = measured.get(MATCH_PROBABILITY[survey])
+        if p is None:
             continue
-        p = pd.to_numeric(out[col], errors="coerce").fillna(1.0).to_numpy(dtype=float)
-        dropped = ndtr(normal[:, n_err + j]) >= p
-        for band in bands:
-            if band in out:
-                out.loc[dropped, band] = np.nan
-        if survey == "gaia":
-            for c in ("parallax", "parallax_over_error", "pm", "rgeo"):
-                if c in out:
-                    out.loc[dropped, c] = np.nan
+        dropped = ndtr(normal[:, n_err + j]) >= np.nan_to_num(p, nan=1.0)
+        for c in (*bands, *(GAIA_ASTROMETRY if survey == "gaia" else ())):
+            if c in measured:
+                out[c] = np.where(dropped, np.nan, out[c])
     return out
+
+
+def draw_sources(df: pd.DataFrame, normal: np.ndarray) -> pd.DataFrame:
+    """``df`` with one realisation of its measured columns (see :func:`draw_columns`)."""
+    return df.assign(**draw_columns(measured_columns(df), normal))
 
 
 def monte_carlo_proba(model, df: pd.DataFrame, n_draws: int, seed: int, id_column: str = "source_id") -> tuple[np.ndarray, np.ndarray]:
@@ -75,11 +79,17 @@ def monte_carlo_proba(model, df: pd.DataFrame, n_draws: int, seed: int, id_colum
         raise ValueError(f"confidence draws must be >= 1, got {n_draws}")
     n_cols = len(error_pairs()) + len(SURVEYS)
     normal = source_variates(source_seeds(df[id_column], seed), n_draws, n_cols)
-    first = model.predict_proba(draw_sources(df, normal[0]))
+    measured = measured_columns(df)
+    base = df.drop(columns=list(measured))  # the rest is the same in every draw
+
+    def predict(d: int) -> np.ndarray:
+        return model.predict_proba(base.assign(**draw_columns(measured, normal[d])))
+
+    first = predict(0)
     shift = np.zeros_like(first)  # sums of deviations from the first draw: no cancellation
     shift_sq = np.zeros_like(first)
     for d in range(1, n_draws):
-        dev = model.predict_proba(draw_sources(df, normal[d])) - first
+        dev = predict(d) - first
         shift += dev
         shift_sq += dev * dev
     mean_dev = shift / n_draws

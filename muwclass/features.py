@@ -71,17 +71,19 @@ class FeatureSet:
         return list(POSTER_COLOURS) if self.colours == "poster" else list(combinations(MAGS, 2))
 
 
-def log_flux(flux: pd.Series) -> pd.Series:
-    """log10 of a flux; zero or negative fluxes (non-detections) become NaN."""
-    f = pd.to_numeric(flux, errors="coerce").astype(float)
-    return np.log10(f.where(f > 0))
+def log_flux(flux: np.ndarray) -> np.ndarray:
+    """log10 of a flux (or any positive quantity); zero or negative values become NaN."""
+    f = np.asarray(flux, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(f > 0, np.log10(np.where(f > 0, f, 1.0)), np.nan)
 
 
-def hardness(hi: pd.Series, lo: pd.Series) -> pd.Series:
+def hardness(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     """(hi - lo) / (hi + lo) of non-negative fluxes; NaN where both are zero or missing."""
-    hi, lo = hi.clip(lower=0), lo.clip(lower=0)
+    hi, lo = np.clip(np.asarray(hi, dtype=float), 0, None), np.clip(np.asarray(lo, dtype=float), 0, None)
     total = hi + lo
-    return ((hi - lo) / total.where(total > 0)).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, (hi - lo) / np.where(total > 0, total, 1.0), np.nan)
 
 
 def check_input(df: pd.DataFrame, source: str = "input") -> None:
@@ -107,12 +109,14 @@ def unusable_rows(df: pd.DataFrame) -> pd.Series:
 
 
 def compute_features(df: pd.DataFrame, fs: FeatureSet = FeatureSet()) -> pd.DataFrame:
-    """The feature table (float64, one row per input row, stable column order)."""
-    out: dict[str, pd.Series] = {}
-    num = {c: pd.to_numeric(df[c], errors="coerce").astype(float) if c in df else pd.Series(np.nan, index=df.index) for c in _input_columns(fs)}
+    """The feature table (float64, one row per input row, stable column order).
+
+    Numpy on whole columns: this runs once per Monte-Carlo draw of every source.
+    """
+    n = len(df)
+    num = {c: _numeric(df[c]) if c in df else np.full(n, np.nan) for c in _input_columns(fs)}
     flux = {b: num[f"flux_{b}"] for b in BANDS}
-    for b in BANDS:
-        out[f"logF_{b}"] = log_flux(flux[b])
+    out: dict[str, np.ndarray] = {f"logF_{b}": log_flux(flux[b]) for b in BANDS}
     if fs.hardness:
         s, m, h = flux["s"], flux["m"], flux["h"]
         out["HR_hm"] = hardness(h, m)
@@ -124,7 +128,7 @@ def compute_features(df: pd.DataFrame, fs: FeatureSet = FeatureSet()) -> pd.Data
         out["var_intra"] = num["var_intra_prob"]
         out["var_inter"] = num["var_inter_prob"]
     if fs.significance:
-        out["log_significance"] = np.log10(num["significance"].where(num["significance"] > 0))
+        out["log_significance"] = log_flux(num["significance"])
     mags = {m: num[m] for m in MAGS}
     if fs.magnitudes:
         out.update({f"mag_{m}": mags[m] for m in MAGS})
@@ -136,23 +140,30 @@ def compute_features(df: pd.DataFrame, fs: FeatureSet = FeatureSet()) -> pd.Data
             out[f"xo_{m}"] = out["logF_b"] + mags[m] / 2.5
     if fs.astrometry:
         plx_snr = num["parallax_over_error"]
-        if plx_snr.isna().all() and "parallax" in df:
-            plx_snr = num["parallax"] / num["e_parallax"].where(num["e_parallax"] > 0)
+        if np.isnan(plx_snr).all() and "parallax" in df:
+            e = num["e_parallax"]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                plx_snr = np.where(e > 0, num["parallax"] / np.where(e > 0, e, 1.0), np.nan)
         out["plx_snr"] = plx_snr
-        out["log_pm"] = np.log10(num["pm"].where(num["pm"] > 0))
-        rgeo = num["rgeo"].where(num["rgeo"] > 0)
-        out["log_rgeo"] = np.log10(rgeo)
-        out["log_Lx"] = out["logF_b"] + np.log10(4 * np.pi) + 2 * np.log10(rgeo * PC_CM)
-        out["abs_G"] = mags["G"] - 5 * np.log10(rgeo) + 5
+        out["log_pm"] = log_flux(num["pm"])
+        log_rgeo = log_flux(num["rgeo"])
+        out["log_rgeo"] = log_rgeo
+        out["log_Lx"] = out["logF_b"] + np.log10(4 * np.pi) + 2 * (log_rgeo + np.log10(PC_CM))
+        out["abs_G"] = mags["G"] - 5 * log_rgeo + 5
     if fs.indicators:
         for survey, bands in SURVEYS.items():
-            out[f"has_{survey}"] = pd.concat([mags[m] for m in bands], axis=1).notna().any(axis=1).astype(float)
+            out[f"has_{survey}"] = np.any([~np.isnan(mags[m]) for m in bands], axis=0).astype(float)
     for c in fs.extra:
         out[c] = num[c]
-    table = pd.DataFrame(out, index=df.index).astype(float).replace([np.inf, -np.inf], np.nan)
-    if fs.fill == "sentinel":
-        table = table.fillna(SENTINEL)
-    return table
+    matrix = np.column_stack([np.asarray(v, dtype=float) for v in out.values()]) if n else np.empty((0, len(out)))
+    matrix[~np.isfinite(matrix)] = SENTINEL if fs.fill == "sentinel" else np.nan
+    return pd.DataFrame(matrix, index=df.index, columns=list(out))
+
+
+def _numeric(col: pd.Series) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        return col.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def feature_names(fs: FeatureSet = FeatureSet()) -> list[str]:
@@ -166,29 +177,34 @@ def _input_columns(fs: FeatureSet) -> list[str]:
     return cols
 
 
-def draw_within_errors(df: pd.DataFrame, rng: np.random.Generator, normal: np.ndarray | None = None) -> pd.DataFrame:
-    """One realisation of the measured columns within their errors (same shape as ``df``).
+def draw_within_errors(df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """One realisation of the measured columns of ``df`` within their errors (same shape)."""
+    pairs = [k for k, (v, e) in enumerate(error_pairs()) if v in df.columns and e in df.columns]
+    normal = np.zeros((len(df), len(error_pairs())))
+    normal[:, pairs] = rng.standard_normal((len(df), len(pairs)))
+    values = {c: pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for p in error_pairs() for c in p if c in df}
+    return df.assign(**draw_values(values, normal))
 
-    Fluxes are drawn log-normally with the relative error as sigma of ln F (positive, and
-    equal to a Gaussian for small errors); magnitudes and parallax are Gaussian. Columns
-    without an error are copied. ``normal`` (rows x columns of standard normal variates, in
-    the order of :func:`error_pairs`) lets the caller fix the variates, e.g. per source.
+
+def draw_values(values: dict[str, np.ndarray], normal: np.ndarray) -> dict[str, np.ndarray]:
+    """Drawn value arrays for every (value, error) pair present in ``values``.
+
+    Fluxes are drawn log-normally with the relative error as sigma of ln F (positive, with
+    the measured mean and spread); magnitudes and parallax are Gaussian. ``normal`` holds
+    (rows x len(error_pairs())) standard normal variates, so callers can fix them per source.
     """
-    pairs = [(v, e) for v, e in error_pairs() if v in df.columns and e in df.columns]
-    out = df.copy()
-    if normal is None:
-        normal = rng.standard_normal((len(df), len(pairs)))
-    for j, (v, e) in enumerate(pairs):
-        value = pd.to_numeric(df[v], errors="coerce").to_numpy(dtype=float)
-        err = np.nan_to_num(pd.to_numeric(df[e], errors="coerce").to_numpy(dtype=float), nan=0.0).clip(min=0)
+    out = {}
+    for k, (v, e) in enumerate(error_pairs()):
+        if v not in values or e not in values:
+            continue
+        value, err = values[v], np.clip(np.nan_to_num(values[e], nan=0.0), 0.0, None)
         if v.startswith("flux_"):
             with np.errstate(divide="ignore", invalid="ignore"):
                 rel = np.where(value > 0, err / value, 0.0)
-            sigma = np.sqrt(np.log1p(rel**2))  # log-normal with the measured mean and spread
-            drawn = np.where(value > 0, value * np.exp(sigma * normal[:, j] - sigma**2 / 2), value)
+            sigma = np.sqrt(np.log1p(rel**2))
+            out[v] = np.where(value > 0, value * np.exp(sigma * normal[:, k] - sigma**2 / 2), value)
         else:
-            drawn = value + err * normal[:, j]
-        out[v] = drawn
+            out[v] = value + err * normal[:, k]
     return out
 
 

@@ -9,6 +9,7 @@ the numbers do not depend on how Spark splits the data.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -75,7 +76,8 @@ def classify_catalog(spark, dataset: Path, family: dict[int, FittedModel], bins:
     source = source.select(*wanted)
     # HATS partitions are few and large for small catalogs (one file = one task): spread the
     # rows over every core. Results do not depend on the split (draws are seeded per source).
-    tasks = max(source.rdd.getNumPartitions(), 4 * spark.sparkContext.defaultParallelism)
+    n_in = source.count()  # from Parquet footers: cheap
+    tasks = max(source.rdd.getNumPartitions(), 2 * spark.sparkContext.defaultParallelism, n_in // 20_000)
     source = source.repartition(tasks)
     shared = spark.sparkContext.broadcast((family, bins, draws, seed, names))
 
@@ -85,10 +87,10 @@ def classify_catalog(spark, dataset: Path, family: dict[int, FittedModel], bins:
             yield classify_batch(pdf, fam, bns, n_draws, sd, cols)
 
     result = source.mapInPandas(run, ddl)
-    n_in = source.count()
+    t0 = time.perf_counter()
     with spark_job_progress(spark, f"classifying {n_in} sources ({draws} draws each)", tasks, enabled=progress):
         result.write.mode("overwrite").partitionBy("status").parquet(str(out_dir))
-    counts = {"rows_in": int(n_in), "classified": 0, "quarantined": 0}
+    counts = {"rows_in": int(n_in), "classified": 0, "quarantined": 0, "tasks": tasks, "job_seconds": round(time.perf_counter() - t0, 2)}
     for status in ("classified", "quarantined"):
         part = out_dir / f"status={status}"
         if part.exists():

@@ -78,3 +78,29 @@ def test_release_of_a_real_field(crossmatched):
     first = csv.sort_values("source_id").reset_index(drop=True)
     second = pd.read_csv(cfg.work_dir / "release" / "v2" / "classified.csv").sort_values("source_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_a_crashed_run_leaves_the_previous_release_untouched(crossmatched):
+    import os
+    import signal
+    import time
+
+    conf, cfg = crossmatched
+    assert _run(conf, "--release-version", "good").returncode == 0
+    root = cfg.work_dir / "release"
+    before = (root / "good" / "classified.csv").read_bytes()
+    cmd = [sys.executable, "-m", "muwclass.cli", "classify-catalog", "--conf", str(conf), "--no-progress", "--release-version", "crashed"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if (cfg.work_dir / "classified").exists():  # Spark is classifying: kill driver, JVM and workers
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    proc.wait()
+    assert not (root / "crashed").exists()
+    assert os.readlink(root / "latest") == "good"
+    assert (root / "good" / "classified.csv").read_bytes() == before
+    # the next run cleans up after the crash and publishes
+    assert _run(conf, "--release-version", "after").returncode == 0
+    assert sorted(p.name for p in root.iterdir()) == ["after", "good", "latest"]
