@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from jobs.crossmatch import run as crossmatch
     from jobs.import_catalogs import run as import_catalogs
     from muwclass.spark_classify import dataset_dir, output_columns
-    from muwclass.training import fit_family, load_family, nh_bins
+    from muwclass.training import fit_family, load_family
 
     cfg = load_run_config(REPO_ROOT / "conf" / "synthetic-sky.yaml", work_dir=args.work_dir)
     draws = args.draws or cfg.confidence.draws
@@ -81,16 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     spark_session_seconds = manifest["timings"]["spark_classify_seconds"]
 
     # baseline: the same rows and function, one plain process per core
-    family = {i: m for i, (m, _) in load_family(fit_family(cfg)).items()}
-    bins = nh_bins(cfg.model().nh_bin_edges)
-    classes = [str(c) for c in next(iter(family.values())).classes_]
+    family = load_family(cfg)
     rows = pd.read_parquet(dataset_dir(cfg.hats_dir / "xmatch"))
     cores = len(os.sched_getaffinity(0))
     chunks = np.array_split(np.arange(len(rows)), max(1, len(rows) // 20_000))  # the rows of one Spark task each
-    columns = [n for n, _ in output_columns(classes)]
+    columns = [n for n, _ in output_columns(family.classes)]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(cores) as pool:
-        done = sum(pool.map(_plain_chunk, [(rows.iloc[c], family, bins, draws, cfg.confidence.seed, columns) for c in chunks]))
+        done = sum(pool.map(_plain_chunk, [(rows.iloc[c], family.models, family.bins, draws, cfg.confidence.seed, columns) for c in chunks]))
     plain_seconds = time.perf_counter() - t0
 
     result = {

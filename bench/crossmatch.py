@@ -22,7 +22,7 @@ from rich.table import Table
 
 from bench.memory import PeakRSS
 from bench.run import RESULTS
-from jobs.crossmatch import algorithm_for
+from muwclass.crossmatch.chain import algorithm_for
 from muwclass.config import REPO_ROOT, load_run_config
 from muwclass.engines import dask_client
 from muwclass.progress import console
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     n_left = int(csc.hc_structure.catalog_info.total_rows)
     n_right = int(gaia.hc_structure.catalog_info.total_rows)
     with dask_client(cfg.dask, local_directory=cfg.work_dir / "dask") as client:
-        algo = algorithm_for(cfg, "gaia", gaia)
+        algo = algorithm_for(cfg.crossmatch, "gaia", gaia)
         radius = algo.max_radius_arcsec
         ours = _timed(lambda: len(csc.crossmatch(gaia, algorithm=algo, suffixes=("", "_g"), suffix_method="all_columns").compute()))
         kdtree = _timed(lambda: len(csc.crossmatch(gaia, radius_arcsec=radius, n_neighbors=1, suffixes=("", "_g"), suffix_method="all_columns").compute()))

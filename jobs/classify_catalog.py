@@ -20,9 +20,10 @@ import pandas as pd
 from muwclass.config import REPO_ROOT, ConfigError, load_run_config
 from muwclass.engines import spark_session
 from muwclass.progress import console
+from muwclass.classify import resolve_draws
 from muwclass.release import code_version, counts_by_class, hash_inputs, model_card, write_release
 from muwclass.spark_classify import classify_catalog, dataset_dir
-from muwclass.training import fit_family, load_family, nh_bins
+from muwclass.training import load_family
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,30 +41,25 @@ def main(args: argparse.Namespace) -> int:
     dataset = dataset_dir(xmatch)
     if dataset is None:
         raise ConfigError(f"{xmatch}: no crossmatched catalog; run `muwclass crossmatch` first")
-    draws = cfg.confidence.draws if args.draws is None else args.draws
-    if draws < 1:
-        raise ConfigError(f"--draws must be >= 1, got {draws}")
+    draws = resolve_draws(cfg.confidence.draws, args.draws)
     version = args.release_version or time.strftime("%Y.%m.%dT%H%M%S", time.gmtime())
     timings = {}
 
     t0 = time.perf_counter()
-    paths = fit_family(cfg, args.model)
-    loaded = load_family(paths)
-    family = {i: m for i, (m, _) in loaded.items()}
+    family = load_family(cfg, args.model)
     timings["train_or_reuse_seconds"] = round(time.perf_counter() - t0, 2)
 
     stage = cfg.work_dir / "classified"
     shutil.rmtree(stage, ignore_errors=True)
     t0 = time.perf_counter()
     with spark_session(cfg.spark, app_name="muwclass-classify-catalog") as spark:
-        counts = classify_catalog(spark, dataset, family, nh_bins(cfg.model(args.model).nh_bin_edges), draws, cfg.confidence.seed, stage, progress=not args.no_progress)
+        counts = classify_catalog(spark, dataset, family, draws, cfg.confidence.seed, stage, progress=not args.no_progress)
         master = spark.sparkContext.master
     timings["spark_classify_seconds"] = round(time.perf_counter() - t0, 2)  # session start to stop
     timings["spark_classify_job_seconds"] = counts["job_seconds"]  # the mapInPandas + write job
 
     classified = _read(stage / "status=classified")
     quarantine = _read(stage / "status=quarantined")
-    classes = [str(c) for c in next(iter(family.values())).classes_]
     metrics_path = cfg.work_dir / "evaluation" / str(cfg.evaluation.folds) / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else None
     manifest = {
@@ -72,13 +68,13 @@ def main(args: argparse.Namespace) -> int:
         "spark_master": master,
         "config": json.loads(cfg.model_dump_json(by_alias=True)),
         "inputs": hash_inputs([dataset, cfg.data_dir / cfg.training_set]),
-        "models": {str(i): prov for i, (_, prov) in loaded.items()},
+        "models": {str(i): prov for i, prov in family.provenance.items()},
         "rows": {"in": counts["rows_in"], "classified": len(classified), "quarantined": len(quarantine)},
         "classes": counts_by_class(classified) if len(classified) else {},
         "draws": draws,
         "timings": timings,
     }
-    card = model_card(cfg.training_set, classes, {i: prov for i, (_, prov) in loaded.items()}, metrics)
+    card = model_card(cfg.training_set, family.classes, family.provenance, metrics)
     path = write_release(cfg.work_dir / "release", version, classified, quarantine, manifest, card, force=args.force)
     shutil.rmtree(stage, ignore_errors=True)
     console.print(

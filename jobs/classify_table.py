@@ -16,18 +16,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from astropy.table import Table
-from rich.table import Table as RichTable
+from rich.table import Table
 
-from muwclass.classify import classify_rows
+from muwclass.absorption import NH_GAL_UNIT
+from muwclass.classify import classify_rows, resolve_draws
 from muwclass.config import ConfigError, load_run_config
 from muwclass.progress import console
 from muwclass.readers import InputError, read_table
-from muwclass.training import fit_family, load_family, nh_bins
+from muwclass.training import load_family
 from muwclass.training_set import FORMATS, detect_format, to_internal
-
-WRITERS = {".csv": "csv", ".fits": "fits", ".parquet": "parquet"}
-
+from muwclass.writers import WRITERS, write_table
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", required=True, help="table to classify (CSV, FITS, VOTable or Parquet)")
@@ -42,9 +40,7 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.suffix.lower() not in WRITERS:
         raise ConfigError(f"--output {out}: use one of {sorted(WRITERS)}")
-    draws = cfg.confidence.draws if args.draws is None else args.draws
-    if draws < 1:
-        raise ConfigError(f"--draws must be >= 1, got {draws}")
+    draws = resolve_draws(cfg.confidence.draws, args.draws)
     raw = read_table(Path(args.input))
     if raw.empty:
         raise InputError(f"{args.input}: no rows to classify")
@@ -53,12 +49,11 @@ def main(args: argparse.Namespace) -> int:
     nh = _column_density(raw, args.nh)
 
     t0 = time.perf_counter()
-    family = {i: m for i, (m, _) in load_family(fit_family(cfg, args.model)).items()}
-    bins = nh_bins(cfg.model(args.model).nh_bin_edges)
-    classified, quarantine = classify_rows(df, family, bins, nh, draws, cfg.confidence.seed)
+    family = load_family(cfg, args.model)
+    classified, quarantine = classify_rows(df, family.models, family.bins, nh, draws, cfg.confidence.seed)
     keep = [c for c in _identity_columns(fmt) if c in raw.columns]
     result = pd.concat([raw.loc[classified.index, keep], classified.drop(columns=df.columns)], axis=1)
-    _write(result, out)
+    write_table(result, out)
     qpath = out.with_name(f"{out.stem}_quarantine.csv")
     if len(quarantine):
         raw.loc[quarantine.index].assign(reason=quarantine["reason"]).to_csv(qpath, index_label="input_row")
@@ -73,8 +68,8 @@ def _column_density(raw: pd.DataFrame, nh: float | None) -> np.ndarray:
         if nh < 0:
             raise ConfigError(f"--nh must be >= 0 cm^-2, got {nh}")
         return np.full(len(raw), nh)
-    if "nh_gal" in raw:  # CSC: 1e20 cm^-2
-        return pd.to_numeric(raw["nh_gal"], errors="coerce").to_numpy(dtype=float) * 1e20
+    if "nh_gal" in raw:
+        return pd.to_numeric(raw["nh_gal"], errors="coerce").to_numpy(dtype=float) * NH_GAL_UNIT
     console.print("no --nh and no nh_gal column: classifying with the lowest-nH model")
     return np.zeros(len(raw))
 
@@ -84,19 +79,8 @@ def _identity_columns(fmt: str) -> list[str]:
     return [mapping[k] for k in ("source_id", "ra", "dec") if k in mapping]
 
 
-def _write(result: pd.DataFrame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    kind = WRITERS[out.suffix.lower()]
-    if kind == "csv":
-        result.to_csv(out, index=False, float_format="%.6g")
-    elif kind == "parquet":
-        result.to_parquet(out, index=False)
-    else:
-        Table.from_pandas(result.reset_index(drop=True)).write(out, overwrite=True)
-
-
 def _summary(result: pd.DataFrame, n_quarantined: int, qpath: Path, out: Path, seconds: float) -> None:
-    table = RichTable(title=f"{len(result)} sources classified in {seconds:.1f} s -> {out}")
+    table = Table(title=f"{len(result)} sources classified in {seconds:.1f} s -> {out}")
     for col in ("class", "sources", "confident (CT >= 2)"):
         table.add_column(col, justify="right")
     for cls, group in result.groupby("Class"):

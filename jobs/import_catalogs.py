@@ -22,7 +22,8 @@ from muwclass.config import RunConfig, load_run_config
 from muwclass.engines import dask_client
 from muwclass.ingest.arguments import ImportTask, plan_import
 from muwclass.ingest.dedup import find_duplicates, split_duplicates, without_rows
-from muwclass.ingest.hats_build import build_collection, publish
+from muwclass.atomic import publish
+from muwclass.ingest.hats_build import build_collection
 from muwclass.ingest.remote_inputs import fetch_remote_inputs
 from muwclass.ingest.staging import stage_file, staged_files
 from muwclass.ingest.state import content_hash, read_json, write_json_atomic

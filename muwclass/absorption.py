@@ -26,6 +26,7 @@ from muwclass.readers import InputError
 BANDS_KEV = {"s": (0.5, 1.2), "m": (1.2, 2.0), "h": (2.0, 7.0), "b": (0.5, 7.0)}
 MAG_BANDS = ("G", "BP", "RP", "J", "H", "K", "W1", "W2", "W3")
 NH_TABLE_UNIT = 1e21  # cm^-2 per row step of abs_Fcsc_*
+NH_GAL_UNIT = 1e20  # cm^-2: CSC gives nh_gal in 1e20 cm^-2
 #: Guever & Oezel (2009): N_H = 2.21e21 A_V cm^-2, with R_V = 3.1 -> 6.86e21 E(B-V).
 NH_PER_EBV = 2.21e21 * 3.1
 

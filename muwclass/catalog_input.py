@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from muwclass.absorption import NH_GAL_UNIT
 from muwclass.confidence import MATCH_PROBABILITY
 
 #: survey of the features -> crossmatch prefixes that can supply it, in order of preference
 SURVEY_PREFIXES = {"gaia": ("gaia",), "2mass": ("tmass",), "wise": ("allwise", "catwise", "unwise")}
-NH_GAL_UNIT = 1e20  # CSC nh_gal is in 1e20 cm^-2
 
 
 def to_model_input(frame: pd.DataFrame) -> pd.DataFrame:

@@ -11,11 +11,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from muwclass.config import ConfigError
 from muwclass.confidence import confidence_table, monte_carlo_proba
 from muwclass.features import unusable_rows
 from muwclass.training import FittedModel, NhBin, bin_index
 
 RESULT_COLUMNS = ("Class", "Class_prob", "CT", "confident", "outlier_score", "nh_bin")
+
+
+def resolve_draws(configured: int, requested: int | None) -> int:
+    """Monte-Carlo draws: ``--draws`` when given, else the configuration's; at least 1."""
+    draws = configured if requested is None else requested
+    if draws < 1:
+        raise ConfigError(f"--draws must be >= 1, got {draws}")
+    return draws
 
 
 def quarantine_reasons(df: pd.DataFrame) -> pd.Series:

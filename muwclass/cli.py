@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "train": ("jobs.train", "fit the classifier family (one model per nH bin) and save it with its provenance"),
     "classify": ("jobs.classify_table", "classify a table in either training-set format, with Monte-Carlo confidence"),
     "classify-catalog": ("jobs.classify_catalog", "classify every crossmatched source on Spark and write a versioned release"),
+    "field": ("jobs.field", "classify one field in memory: table, DS9 regions, sky maps and an HTML page"),
     "evaluate": ("jobs.evaluate", "k-fold or leave-one-out evaluation of the configured models on Spark"),
 }
 
@@ -52,10 +53,11 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from muwclass.config import ConfigError
     from muwclass.cross_validation import FoldError
     from muwclass.features import FeatureError
+    from muwclass.field_data import FieldError
     from muwclass.readers import InputError
     from muwclass.release import ReleaseError
 
-    errors: list[type[BaseException]] = [ConfigError, InputError, LabelError, FeatureError, FoldError, ReleaseError]
+    errors: list[type[BaseException]] = [ConfigError, InputError, LabelError, FeatureError, FoldError, ReleaseError, FieldError]
     try:
         from jobs.import_catalogs import AccountingError
         from muwclass.remote import RemoteSourceError

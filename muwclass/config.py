@@ -140,6 +140,30 @@ class EvaluationConfig(_Strict):
     models: list[str] = Field(default_factory=lambda: ["default"])  # names in `models`, scored on the same folds
 
 
+class FieldConfig(_Strict):
+    """One field for ``muwclass field``: where it is, which nH, what to draw."""
+
+    name: str = Field(min_length=1)
+    ra: float | None = Field(default=None, ge=0, lt=360)  # centre (deg); default: mean of the X-ray sources
+    dec: float | None = Field(default=None, ge=-90, le=90)
+    radius_arcmin: float | None = Field(default=None, gt=0)  # keep X-ray sources within; null = all
+    # Column density toward the field (cm^-2) for the absorption correction; null = the
+    # median Galactic nH (nh_gal) of the field's X-ray sources.
+    nh: float | None = Field(default=None, ge=0)
+    image: str | None = None  # X-ray image (FITS with a celestial WCS) for the sky map background
+    model: str = "default"
+    min_probability: float = Field(default=0.7, gt=0, lt=1)  # DS9 circles for Class_prob above this
+    mw_margin_arcmin: float = Field(default=1.0, ge=0)  # MW cone = field radius + this (remote fetches)
+
+    @model_validator(mode="after")
+    def _centre(self) -> "FieldConfig":
+        if (self.ra is None) != (self.dec is None):
+            raise ValueError("give both 'ra' and 'dec' of the field centre, or neither")
+        if self.radius_arcmin is not None and self.ra is None:
+            raise ValueError("'radius_arcmin' needs the field centre 'ra' and 'dec'")
+        return self
+
+
 class RunConfig(_Strict):
     """Everything a run needs to know; paths are resolved at load time."""
 
@@ -161,6 +185,7 @@ class RunConfig(_Strict):
     models: dict[str, ModelConfig] = Field(default_factory=lambda: {"default": ModelConfig()})
     evaluation: EvaluationConfig = EvaluationConfig()
     confidence: ConfidenceConfig = ConfidenceConfig()
+    field: FieldConfig | None = None  # `muwclass field` only
     source_file: Path | None = None
 
     @model_validator(mode="after")
@@ -216,6 +241,37 @@ def _resolve(base: Path, value: str | Path) -> Path:
     return p if p.is_absolute() else (base / p).resolve()
 
 
+def _merge(base: dict, over: dict) -> dict:
+    """``over`` on top of ``base``: mappings merge key by key, anything else is replaced."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """A configuration file as a mapping, with ``extends: <file>`` (relative to this file)
+    merged underneath, so a field configuration only states what differs from a base run."""
+    if not path.is_file():
+        where = f" (extended by {seen[-1]})" if seen else ""
+        raise ConfigError(f"configuration file not found: {path}{where}")
+    try:
+        raw: Any = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at top level, got {type(raw).__name__}")
+    base = raw.pop("extends", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: key 'extends' must be a file name, got {base!r}")
+    parent = (path.parent / base).resolve()
+    if parent in seen or parent == path.resolve():
+        raise ConfigError(f"{path}: key 'extends': {parent} extends itself")
+    return _merge(_read_yaml(parent, (*seen, path.resolve())), raw)
+
+
 def load_run_config(
     path: str | Path | None = None,
     data_dir: str | Path | None = None,
@@ -229,15 +285,7 @@ def load_run_config(
     against the repository root so that commands work from any current directory.
     """
     path = Path(path) if path else DEFAULT_CONF
-    if not path.is_file():
-        raise ConfigError(f"configuration file not found: {path}")
-    try:
-        raw: Any = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of keys at top level, got {type(raw).__name__}")
-    raw = dict(raw)
+    raw = _read_yaml(path)
     if data_dir is not None:
         raw["data_dir"] = str(data_dir)
     elif os.environ.get(DATA_ENV):

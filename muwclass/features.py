@@ -86,6 +86,11 @@ def hardness(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
         return np.where(total > 0, (hi - lo) / np.where(total > 0, total, 1.0), np.nan)
 
 
+def absurd_flux(flux: np.ndarray) -> np.ndarray:
+    """Fluxes no CSC source can have: negative, or above :data:`FLUX_RANGE`."""
+    return (flux < 0) | (flux > FLUX_RANGE[1])
+
+
 def check_input(df: pd.DataFrame, source: str = "input") -> None:
     """Refuse tables that cannot give X-ray features: absent columns, absurd fluxes."""
     need = [f"flux_{b}" for b in BANDS]
@@ -94,7 +99,7 @@ def check_input(df: pd.DataFrame, source: str = "input") -> None:
         raise FeatureError(f"{source}: missing X-ray flux columns {absent}")
     for c in need:
         v = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float)
-        bad = np.flatnonzero((v < 0) | (v > FLUX_RANGE[1]))
+        bad = np.flatnonzero(absurd_flux(v))
         if len(bad):
             raise FeatureError(f"{source}: column {c} has negative or absurd fluxes at rows {bad[:10].tolist()} (values {v[bad[:3]].tolist()})")
 
@@ -103,7 +108,7 @@ def unusable_rows(df: pd.DataFrame) -> pd.Series:
     """Reason per row that cannot be classified ('' = usable): no positive broad or band flux."""
     fluxes = df[[f"flux_{b}" for b in BANDS]].apply(pd.to_numeric, errors="coerce")
     reason = pd.Series("", index=df.index, dtype=object)
-    reason[(fluxes < 0).any(axis=1) | (fluxes > FLUX_RANGE[1]).any(axis=1)] = "negative or absurd X-ray flux"
+    reason[absurd_flux(fluxes).any(axis=1)] = "negative or absurd X-ray flux"
     reason[~(fluxes > 0).any(axis=1)] = "no positive X-ray flux in any band"
     return reason
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import joblib
 
 from muwclass import __version__
+from muwclass.atomic import publish
 
 VERSIONED_PACKAGES = ("scikit-learn", "imbalanced-learn", "numpy", "pandas", "scipy")
 MODEL_FILE = "model.joblib"
@@ -39,12 +40,10 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
+def file_sha256(path: Path) -> str:
+    """sha256 (not the import cache's blake2b): what a user checks with ``sha256sum``."""
     with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def model_id(provenance: dict) -> str:
@@ -63,9 +62,7 @@ def save_model(pipeline, provenance: dict, models_dir: Path) -> Path:
     joblib.dump(pipeline, tmp / MODEL_FILE, compress=3)
     record = {**provenance, "model_id": mid, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     (tmp / PROVENANCE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
-    if final.exists():
-        shutil.rmtree(final)
-    tmp.rename(final)
+    publish(tmp, final)
     return final
 
 

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from astropy.table import Table
 
 from muwclass import __version__
+from muwclass.atomic import publish
 from muwclass.model_store import file_sha256
+from muwclass.writers import write_table
 
 UNUSUAL_TOP = 25
 
@@ -82,9 +83,7 @@ def write_release(
     (partial / "model_card.md").write_text(model_card)
     manifest = {**manifest, "files": sorted(p.name for p in partial.iterdir()), "release_write_seconds": round(time.perf_counter() - t0, 2)}
     (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    if final.exists():
-        shutil.rmtree(final)
-    os.rename(partial, final)
+    publish(partial, final)
     _point_latest(release_root, version)
     return final
 
@@ -94,21 +93,10 @@ def _write_tables(out: Path, classified: pd.DataFrame, quarantine: pd.DataFrame)
 
     catalog = lsdb.from_dataframe(classified.drop(columns=["_healpix_29"], errors="ignore").reset_index(drop=True), ra_column="ra", dec_column="dec", catalog_name="muwclass")
     catalog.write_catalog(out / "hats")
-    classified.to_csv(out / "classified.csv", index=False, float_format="%.6g")
-    Table.from_pandas(_plain(classified)).write(out / "classified.fits")
+    write_table(classified, out / "classified.csv")
+    write_table(classified, out / "classified.fits")
     quarantine.to_csv(out / "quarantine.csv", index=False)
-    unusual_sources(classified).to_csv(out / "unusual.csv", index=False, float_format="%.6g")
-
-
-def _plain(df: pd.DataFrame) -> pd.DataFrame:
-    """Columns FITS can hold: strings as str, nullable booleans as bool."""
-    out = df.reset_index(drop=True).copy()
-    for c in out.columns:
-        if str(out[c].dtype) in ("string", "str", "object"):
-            out[c] = out[c].astype(object).where(out[c].notna(), "").astype(str)
-        elif str(out[c].dtype) == "boolean":
-            out[c] = out[c].fillna(False).astype(bool)
-    return out
+    write_table(unusual_sources(classified), out / "unusual.csv")
 
 
 def _write_plots(out: Path, classified: pd.DataFrame) -> None:

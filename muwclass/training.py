@@ -86,40 +86,69 @@ def provenance(cfg: RunConfig, name: str, model_cfg: ModelConfig, nh: float | No
     }
 
 
-def fit_family(cfg: RunConfig, name: str = "default", force: bool = False) -> dict[int, Path]:
-    """Fit (or reuse) one model per nH bin; return bin index -> model directory."""
-    model_cfg = cfg.model(name)
+def training_sha(cfg: RunConfig) -> str:
+    """Content hash of the training set (and of the table giving its own nH)."""
     sha = file_sha256(cfg.data_dir / cfg.training_set)
     if cfg.training_nh:
         sha += "+" + file_sha256(cfg.data_dir / cfg.training_nh)
-    td = training_frame(cfg, name)
-    bins = nh_bins(model_cfg.nh_bin_edges)
-    tables = load_absorption_tables(cfg.data_dir) if len(bins) > 1 else None
-    out: dict[int, Path] = {}
-    for b in bins:
-        nh = b.representative if len(bins) > 1 else None
-        prov = provenance(cfg, name, model_cfg, nh, sha)
-        found = None if force else find_model(cfg.models_dir, prov)
-        if found:
-            console.print(f"model {name} ({b.label}, nH={nh or 0:.2g}): reusing {found.name}")
-            out[b.index] = found
-            continue
-        data = td if nh is None else absorb_training_set(
-            td, nh, tables, model_cfg.absorb_classes, model_cfg.absorb_photon_index, model_cfg.nh_per_ebv
-        )
-        t0 = time.perf_counter()
-        pipe = build_pipeline(model_cfg).fit(data, data["label"].to_numpy(dtype=object))
-        prov.update(fit_seconds=round(time.perf_counter() - t0, 2), training_rows=len(data), classes=list(pipe.classes_))
-        prov["features"] = estimator_feature_names(pipe)
-        outliers = OutlierModel().fit(data, data["label"].to_numpy(dtype=object))
-        out[b.index] = save_model(FittedModel(pipe, outliers), prov, cfg.models_dir)
-        console.print(f"model {name} ({b.label}, nH={nh or 0:.2g}): fitted in {prov['fit_seconds']:.1f} s -> {out[b.index]}")
-    return out
+    return sha
 
 
-def load_family(paths: dict[int, Path]) -> dict[int, tuple[FittedModel, dict]]:
-    """bin index -> (fitted model, provenance)."""
-    return {i: load_model(p) for i, p in paths.items()}
+def fit_model(cfg: RunConfig, name: str, nh: float | None, label: str, force: bool = False, sha: str | None = None) -> Path:
+    """Fit (or reuse) model ``name`` with the training set absorbed to ``nh`` (None = as
+    observed); return its directory. The training set is read only when a fit is needed."""
+    model_cfg = cfg.model(name)
+    prov = provenance(cfg, name, model_cfg, nh, sha or training_sha(cfg))
+    found = None if force else find_model(cfg.models_dir, prov)
+    if found:
+        console.print(f"model {name} ({label}, nH={nh or 0:.2g}): reusing {found.name}")
+        return found
+    data = training_frame(cfg, name)
+    if nh is not None:
+        tables = load_absorption_tables(cfg.data_dir)
+        data = absorb_training_set(data, nh, tables, model_cfg.absorb_classes, model_cfg.absorb_photon_index, model_cfg.nh_per_ebv)
+    t0 = time.perf_counter()
+    pipe = build_pipeline(model_cfg).fit(data, data["label"].to_numpy(dtype=object))
+    prov.update(fit_seconds=round(time.perf_counter() - t0, 2), training_rows=len(data), classes=list(pipe.classes_))
+    prov["features"] = estimator_feature_names(pipe)
+    outliers = OutlierModel().fit(data, data["label"].to_numpy(dtype=object))
+    path = save_model(FittedModel(pipe, outliers), prov, cfg.models_dir)
+    console.print(f"model {name} ({label}, nH={nh or 0:.2g}): fitted in {prov['fit_seconds']:.1f} s -> {path}")
+    return path
+
+
+def fit_family(cfg: RunConfig, name: str = "default", force: bool = False) -> dict[int, Path]:
+    """Fit (or reuse) one model per nH bin; return bin index -> model directory."""
+    bins = nh_bins(cfg.model(name).nh_bin_edges)
+    sha = training_sha(cfg)
+    return {b.index: fit_model(cfg, name, b.representative if len(bins) > 1 else None, b.label, force, sha) for b in bins}
+
+
+@dataclass(frozen=True)
+class Family:
+    """A model family ready to classify: fitted models and provenance by nH bin index, and the bins."""
+
+    models: dict[int, FittedModel]
+    provenance: dict[int, dict]
+    bins: list[NhBin]
+
+    @property
+    def classes(self) -> list[str]:
+        return [str(c) for c in next(iter(self.models.values())).classes_]
+
+
+def load_family(cfg: RunConfig, name: str = "default") -> Family:
+    """Fit (or reuse) the family of model ``name`` and load it."""
+    loaded = {i: load_model(p) for i, p in fit_family(cfg, name).items()}
+    return Family({i: m for i, (m, _) in loaded.items()}, {i: p for i, (_, p) in loaded.items()}, nh_bins(cfg.model(name).nh_bin_edges))
+
+
+def field_family(cfg: RunConfig, name: str, nh: float) -> Family:
+    """A one-model family for one field: the training set absorbed to the field's own nH
+    (two significant digits, so fields along similar sight lines share a model)."""
+    nh = float(f"{nh:.2g}")
+    model, prov = load_model(fit_model(cfg, name, nh if nh > 0 else None, "field"))
+    return Family({0: model}, {0: prov}, nh_bins([]))
 
 
 def training_frame(cfg: RunConfig, name: str = "default") -> pd.DataFrame:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from muwclass.absorption import NH_GAL_UNIT
 from muwclass.classes import apply_scheme
 from muwclass.readers import InputError
 
@@ -106,5 +107,5 @@ def attach_galactic_nh(td: pd.DataFrame, path: Path | None) -> pd.DataFrame:
     if not {"name", "nh_gal"} <= set(csc.columns):
         raise InputError(f"{path}: needs columns name and nh_gal")
     nh = csc.assign(name=csc["name"].astype("string").str.strip()).drop_duplicates("name").set_index("name")["nh_gal"]
-    out["nh_gal"] = out["source_id"].str.strip().map(nh).astype(float).to_numpy() * 1e20
+    out["nh_gal"] = out["source_id"].str.strip().map(nh).astype(float).to_numpy() * NH_GAL_UNIT
     return out

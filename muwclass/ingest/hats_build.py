@@ -8,7 +8,6 @@ place only when complete, so readers never see a half-written catalog.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import hats.pixel_math.healpix_shim as hp
@@ -82,15 +81,3 @@ def discard_torn_histograms(partial_root: Path, highest_order: int) -> list[Path
             removed.append(path)
     return removed
 
-
-def publish(partial: Path, final: Path) -> None:
-    """Swap a finished collection into place: old copy aside, rename, then delete old."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    old = final.with_name(f".{final.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if final.exists():
-        os.replace(final, old)
-    os.replace(partial, final)
-    if old.exists():
-        shutil.rmtree(old)

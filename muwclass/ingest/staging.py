@@ -9,6 +9,7 @@ and the marker comes last, so a killed run redoes at most the files without a ma
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +20,7 @@ from muwclass.candidates import read_candidate_records
 from muwclass.catalog_def import CatalogDefinition
 from muwclass.ingest.state import read_json, write_json_atomic
 from muwclass.mapping import arrow_schema, empty_quarantine, map_chunk
-from muwclass.readers import read_chunks
+from muwclass.readers import RawChunk, read_chunks
 
 
 def _names(staging: Path, index: int) -> dict[str, Path]:
@@ -34,6 +35,17 @@ def _write_parquet_atomic(frames: list[pd.DataFrame], path: Path, schema: pa.Sch
     os.replace(tmp, path)
 
 
+def mapped_chunks(path: Path, fmt: str, definition: CatalogDefinition, chunk_rows: int) -> Iterator[tuple[RawChunk, pd.DataFrame, pd.DataFrame]]:
+    """(native chunk, internal rows, quarantined rows) for each chunk of one input file."""
+    if fmt == "candidates":
+        chunks = read_candidate_records(path, definition.source.candidates, chunk_rows)
+    else:
+        chunks = read_chunks(path, fmt, chunk_rows, columns=definition.readable_columns())
+    for chunk in chunks:
+        good, bad = map_chunk(chunk, definition, str(path))
+        yield chunk, good, bad
+
+
 def stage_file(index: int, path: Path, fmt: str, definition: CatalogDefinition, staging: Path, chunk_rows: int) -> dict:
     """Stage one input file; returns its counts. Skips a file whose marker exists (resume)."""
     names = _names(staging, index)
@@ -41,14 +53,9 @@ def stage_file(index: int, path: Path, fmt: str, definition: CatalogDefinition, 
     if done is not None:
         return done
     staging.mkdir(parents=True, exist_ok=True)
-    if fmt == "candidates":
-        chunks = read_candidate_records(path, definition.source.candidates, chunk_rows)
-    else:
-        chunks = read_chunks(path, fmt, chunk_rows, columns=definition.readable_columns())
     goods, bads, rows = [], [], []
     n_in = skipped = defaulted = 0
-    for chunk in chunks:
-        good, bad = map_chunk(chunk, definition, str(path))
+    for chunk, good, bad in mapped_chunks(path, fmt, definition, chunk_rows):
         keep = ~pd.Series(chunk.row).isin(bad["row"]).to_numpy()
         goods.append(good)
         bads.append(bad)
