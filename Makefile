@@ -7,11 +7,14 @@ CONF ?= conf/default.yaml
 SCALE ?= 1.0
 SEED ?= 42
 
-.PHONY: setup test classify-catalog import synth bench clean help
+FIELD ?= NGC3532
+
+.PHONY: setup test classify-catalog field import synth bench clean help
 
 help:
 	@echo "make classify-catalog  run the catalog pipeline on the bundled data (conf/default.yaml)"
 	@echo "make test              run the test suite (bootstraps .venv)"
+	@echo "make field FIELD=NGC3532  classify one field (conf/fields/<FIELD>.yaml) -> build/fields/<FIELD>/"
 	@echo "make synth SCALE=1.0   write the synthetic sky to build/synth"
 	@echo "make bench             benchmarks (synthetic sky at scale 1.0), JSON under bench/results/"
 	@echo "make setup             create .venv and install muwclass[dev] (idempotent)"
@@ -36,6 +39,9 @@ classify-catalog: setup
 	$(BIN)/muwclass train --conf $(CONF)
 	$(BIN)/muwclass classify-catalog --conf $(CONF)
 
+field: setup
+	$(BIN)/muwclass field --conf conf/fields/$(FIELD).yaml
+
 import: setup
 	$(BIN)/muwclass import --conf $(CONF)
 
@@ -47,6 +53,7 @@ bench: setup
 	$(BIN)/python -m bench.crossmatch --scale $(SCALE)
 	$(BIN)/python -m bench.crossmatch_quality
 	$(BIN)/python -m bench.evaluation
+	$(BIN)/python -m bench.field
 
 clean:
 	rm -rf build
