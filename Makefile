@@ -15,7 +15,7 @@ help:
 	@echo "make classify-catalog  run the catalog pipeline on the bundled data (conf/default.yaml)"
 	@echo "make test              run the test suite (bootstraps .venv)"
 	@echo "make field FIELD=NGC3532  classify one field (conf/fields/<FIELD>.yaml) -> build/fields/<FIELD>/"
-	@echo "make synth SCALE=1.0   write the synthetic sky to build/synth"
+	@echo "make synth SCALE=1.0   write the synthetic sky to build/synthetic/synth"
 	@echo "make bench             benchmarks (synthetic sky at scale 1.0), JSON under bench/results/"
 	@echo "make setup             create .venv and install muwclass[dev] (idempotent)"
 

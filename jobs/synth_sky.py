@@ -1,6 +1,6 @@
 """``muwclass synth``: write the deterministic synthetic CSC-like sky (same seed, same bytes).
 
-Output goes to ``<work_dir>/<synth.out>`` (default build/synth), which
+Output goes to ``<work_dir>/<synth.out>`` (build/synthetic/synth with conf/synthetic-sky.yaml), which
 conf/synthetic-sky.yaml imports with ``muwclass import --conf conf/synthetic-sky.yaml``.
 """
 

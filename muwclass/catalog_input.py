@@ -12,9 +12,26 @@ import pandas as pd
 
 from muwclass.absorption import NH_GAL_UNIT
 from muwclass.confidence import MATCH_PROBABILITY
+from muwclass.features import FeatureSet, error_pairs, input_columns
 
 #: survey of the features -> crossmatch prefixes that can supply it, in order of preference
 SURVEY_PREFIXES = {"gaia": ("gaia",), "2mass": ("tmass",), "wise": ("allwise", "catwise", "unwise")}
+
+
+#: crossmatch columns every classification reads besides the features' own inputs
+BASE_COLUMNS = ("source_id", "ra", "dec", "nh_gal", "gaia_pmra", "gaia_pmdec")
+
+
+def required_columns(available: list[str], feature_sets: list[FeatureSet], keep: list[str] = ()) -> list[str]:
+    """The crossmatch columns classification needs (plus ``keep``), in ``available`` order:
+    what has to travel to the workers; the catalog's other columns (MW ids, astrometry,
+    flags) can stay behind."""
+    need = set(BASE_COLUMNS) | set(keep) | {c for pair in error_pairs() for c in pair}
+    for fs in feature_sets:
+        need |= set(input_columns(fs))
+    for prefixes in SURVEY_PREFIXES.values():
+        need |= {f"{p}_{stat}" for p in prefixes for stat in ("p_any", "p_i")}
+    return [c for c in available if c in need]
 
 
 def to_model_input(frame: pd.DataFrame) -> pd.DataFrame:

@@ -119,7 +119,7 @@ def compute_features(df: pd.DataFrame, fs: FeatureSet = FeatureSet()) -> pd.Data
     Numpy on whole columns: this runs once per Monte-Carlo draw of every source.
     """
     n = len(df)
-    num = {c: _numeric(df[c]) if c in df else np.full(n, np.nan) for c in _input_columns(fs)}
+    num = {c: _numeric(df[c]) if c in df else np.full(n, np.nan) for c in input_columns(fs)}
     flux = {b: num[f"flux_{b}"] for b in BANDS}
     out: dict[str, np.ndarray] = {f"logF_{b}": log_flux(flux[b]) for b in BANDS}
     if fs.hardness:
@@ -172,11 +172,12 @@ def _numeric(col: pd.Series) -> np.ndarray:
 
 
 def feature_names(fs: FeatureSet = FeatureSet()) -> list[str]:
-    empty = pd.DataFrame({c: pd.Series(dtype=float) for c in _input_columns(fs)})
+    empty = pd.DataFrame({c: pd.Series(dtype=float) for c in input_columns(fs)})
     return list(compute_features(empty, fs).columns)
 
 
-def _input_columns(fs: FeatureSet) -> list[str]:
+def input_columns(fs: FeatureSet) -> list[str]:
+    """Internal columns the features read (their errors are in :func:`error_pairs`)."""
     cols = [f"flux_{b}" for b in BANDS] + ["var_intra_prob", "var_inter_prob", "significance", *MAGS]
     cols += ["parallax", "e_parallax", "parallax_over_error", "pm", "rgeo", *fs.extra]
     return cols

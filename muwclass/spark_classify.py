@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from muwclass.catalog_input import to_model_input
+from muwclass.catalog_input import required_columns, to_model_input
 from muwclass.classify import classify_rows
 from muwclass.training import Family, FittedModel, NhBin
 
@@ -74,8 +74,8 @@ def classify_catalog(spark, dataset: Path, family: Family, draws: int, seed: int
     names = [n for n, _ in schema]
     ddl = ", ".join(f"`{n}` {t}" for n, t in schema)
     source = spark.read.option("recursiveFileLookup", "true").parquet(str(dataset))
-    wanted = [c for c in source.columns if not c.startswith(("Norder", "Dir", "Npix"))]
-    source = source.select(*wanted)
+    # Only the columns classification reads or writes out travel through the shuffle and Arrow.
+    source = source.select(*required_columns(source.columns, family.feature_sets, keep=names))
     # HATS partitions are few and large for small catalogs (one file = one task): spread the
     # rows over every core. Results do not depend on the split (draws are seeded per source).
     n_in = source.count()  # from Parquet footers: cheap

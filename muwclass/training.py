@@ -20,7 +20,8 @@ from muwclass.absorption import absorb_training_set, load_absorption_tables
 from muwclass.config import ModelConfig, RunConfig
 from muwclass.model import build_pipeline, estimator_feature_names
 from muwclass.model_store import file_sha256, find_model, load_model, package_versions, save_model
-from muwclass.outliers import OutlierModel
+from muwclass.features import FeatureSet
+from muwclass.outliers import OUTLIER_FEATURES, OutlierModel
 from muwclass.progress import console
 from muwclass.training_set import attach_galactic_nh, load_training_set
 
@@ -135,6 +136,11 @@ class Family:
     @property
     def classes(self) -> list[str]:
         return [str(c) for c in next(iter(self.models.values())).classes_]
+
+    @property
+    def feature_sets(self) -> list[FeatureSet]:
+        """The feature sets the family's classifiers and outlier models compute."""
+        return [m.pipeline.named_steps["features"].feature_set_ for m in self.models.values()] + [OUTLIER_FEATURES]
 
 
 def load_family(cfg: RunConfig, name: str = "default") -> Family:

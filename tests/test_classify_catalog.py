@@ -79,6 +79,19 @@ def test_release_of_a_real_field(crossmatched):
     second = pd.read_csv(cfg.work_dir / "release" / "v2" / "classified.csv").sort_values("source_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(first, second)
 
+    # the job ships only the columns classification reads: same result as with all of them
+    from muwclass.catalog_input import required_columns
+    from muwclass.spark_classify import classify_batch, dataset_dir, output_columns
+    from muwclass.training import load_family
+
+    family = load_family(cfg)
+    rows = pd.read_parquet(dataset_dir(cfg.hats_dir / "xmatch"))
+    names = [n for n, _ in output_columns(family.classes)]
+    needed = required_columns(list(rows.columns), family.feature_sets, keep=names)
+    assert len(needed) < len(rows.columns) - 20
+    full = classify_batch(rows, family.models, family.bins, 5, 42, names)
+    pd.testing.assert_frame_equal(full, classify_batch(rows[needed], family.models, family.bins, 5, 42, names))
+
 
 def test_a_crashed_run_leaves_the_previous_release_untouched(crossmatched):
     import os
