@@ -53,6 +53,7 @@ bench: setup
 	$(BIN)/python -m bench.crossmatch --scale $(SCALE)
 	$(BIN)/python -m bench.crossmatch_quality
 	$(BIN)/python -m bench.evaluation
+	$(BIN)/python -m bench.classify --scale $(SCALE)
 	$(BIN)/python -m bench.field
 
 clean:
