@@ -19,7 +19,7 @@ import lsdb
 
 from muwclass.atomic import publish
 from muwclass.config import RunConfig, load_run_config
-from muwclass.crossmatch.chain import best_counterparts, candidate_tables
+from muwclass.crossmatch.chain import algorithms_for, best_counterparts, candidate_tables
 from muwclass.engines import dask_client
 from muwclass.ingest.state import write_json_atomic
 from muwclass.progress import console
@@ -38,10 +38,11 @@ def run(cfg: RunConfig, client, progress: bool = True) -> dict:
     t0 = time.perf_counter()
     xray = lsdb.read_hats(cfg.hats_dir / x.xray)
     mws = {target: lsdb.read_hats(cfg.hats_dir / target) for target in x.targets}
-    for target, long in candidate_tables(x, xray, mws).items():
+    algos = algorithms_for(x, mws)
+    for target, long in candidate_tables(xray, mws, algos).items():
         write_atomic(long, cfg.hats_dir / f"xmatch_{target}_candidates", f"xmatch_{target}_candidates", progress)
         console.print(f"{target}: candidates written ({mws[target].npartitions} MW partitions, radius <= {x.max_radius_arcsec}\")")
-    write_atomic(best_counterparts(x, xray, mws), cfg.hats_dir / "xmatch", "xmatch", progress)
+    write_atomic(best_counterparts(x, xray, mws, algos), cfg.hats_dir / "xmatch", "xmatch", progress)
     out = lsdb.read_hats(cfg.hats_dir / "xmatch")
     summary = out[["source_id", "mw_conflict", *[f"{t}_p_any" for t in x.targets]]].compute()
     report = {

@@ -36,21 +36,29 @@ def _suffixed(xray: lsdb.Catalog, mw: lsdb.Catalog, algo, target: str, how: str)
     return xray.crossmatch(mw, algorithm=algo, how=how, suffixes=("", f"_{target}"), suffix_method="all_columns")
 
 
-def candidate_tables(x: CrossmatchConfig, xray: lsdb.Catalog, mws: dict[str, lsdb.Catalog]) -> dict[str, lsdb.Catalog]:
+def algorithms_for(x: CrossmatchConfig, mws: dict[str, lsdb.Catalog]) -> dict[str, BayesianCrossmatch]:
+    """One algorithm per MW catalog, built once (each reads a partition for its error scale)
+    and shared by the candidate tables and the best-counterpart table."""
+    return {target: algorithm_for(x, target, mw) for target, mw in mws.items()}
+
+
+def candidate_tables(xray: lsdb.Catalog, mws: dict[str, lsdb.Catalog], algos: dict[str, BayesianCrossmatch]) -> dict[str, lsdb.Catalog]:
     """Per MW catalog: every (X-ray source, candidate) pair with its statistics."""
     out = {}
     for target, mw in mws.items():
-        long = _suffixed(xray, mw, algorithm_for(x, target, mw), target, "inner")
+        long = _suffixed(xray, mw, algos[target], target, "inner")
         out[target] = long[["source_id", "ra", "dec", f"source_id_{target}", f"ra_{target}", f"dec_{target}", *CANDIDATE_COLUMNS]]
     return out
 
 
-def best_counterparts(x: CrossmatchConfig, xray: lsdb.Catalog, mws: dict[str, lsdb.Catalog]) -> lsdb.Catalog:
+def best_counterparts(
+    x: CrossmatchConfig, xray: lsdb.Catalog, mws: dict[str, lsdb.Catalog], algos: dict[str, BayesianCrossmatch]
+) -> lsdb.Catalog:
     """One row per X-ray source: its columns, the best counterpart per MW catalog with
     ``<target>_sep/p_any/p_i/n_cand``, and ``mw_conflict``."""
     chained = xray
     for target, mw in mws.items():
-        joined = _suffixed(chained, mw, algorithm_for(x, target, mw), target, "left")
+        joined = _suffixed(chained, mw, algos[target], target, "left")
         mw_columns, cols = list(mw.columns), list(chained.columns)
         meta = reduce_to_best(joined.meta, target, mw_columns, cols)
         chained = joined.map_partitions(reduce_to_best, target, mw_columns, cols, meta=meta)
