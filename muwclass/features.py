@@ -78,12 +78,17 @@ def log_flux(flux: np.ndarray) -> np.ndarray:
         return np.where(f > 0, np.log10(np.where(f > 0, f, 1.0)), np.nan)
 
 
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den where den > 0, else NaN (no warnings for the masked entries)."""
+    ok = den > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
+
+
 def hardness(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     """(hi - lo) / (hi + lo) of non-negative fluxes; NaN where both are zero or missing."""
     hi, lo = np.clip(np.asarray(hi, dtype=float), 0, None), np.clip(np.asarray(lo, dtype=float), 0, None)
-    total = hi + lo
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total > 0, (hi - lo) / np.where(total > 0, total, 1.0), np.nan)
+    return ratio(hi - lo, hi + lo)
 
 
 def absurd_flux(flux: np.ndarray) -> np.ndarray:
@@ -146,9 +151,7 @@ def compute_features(df: pd.DataFrame, fs: FeatureSet = FeatureSet()) -> pd.Data
     if fs.astrometry:
         plx_snr = num["parallax_over_error"]
         if np.isnan(plx_snr).all() and "parallax" in df:
-            e = num["e_parallax"]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                plx_snr = np.where(e > 0, num["parallax"] / np.where(e > 0, e, 1.0), np.nan)
+            plx_snr = ratio(num["parallax"], num["e_parallax"])
         out["plx_snr"] = plx_snr
         out["log_pm"] = log_flux(num["pm"])
         log_rgeo = log_flux(num["rgeo"])
