@@ -27,6 +27,7 @@ from muwclass.training import load_family
 from muwclass.training_set import FORMATS, detect_format, to_internal
 from muwclass.writers import WRITERS, write_table
 
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", required=True, help="table to classify (CSV, FITS, VOTable or Parquet)")
     p.add_argument("--output", required=True, help="output table: .csv, .fits or .parquet")

@@ -20,9 +20,10 @@ from rich.table import Table
 
 from muwclass.atomic import publish
 from muwclass.classify import resolve_draws
-from muwclass.config import ConfigError, RunConfig, load_run_config
+from muwclass.catalog_input import SURVEY_PREFIXES
+from muwclass.config import RunConfig, load_run_config
 from muwclass.field_classify import classify_field, crossmatch_field, field_nh
-from muwclass.field_data import FieldCatalogs, load_field
+from muwclass.field_data import FieldCatalogs, field_config, load_field
 from muwclass.field_page import write_page
 from muwclass.field_plots import class_map, confidence_map, load_image, projection
 from muwclass.field_regions import drawn_sources, field_regions, write_regions
@@ -38,17 +39,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     cfg = load_run_config(args.conf, data_dir=args.data_dir, work_dir=args.work_dir)
-    if cfg.field is None:
-        raise ConfigError(f"{cfg.source_file}: no 'field' block: `muwclass field` needs a field configuration (see conf/fields/)")
+    field = field_config(cfg)
     draws = resolve_draws(cfg.confidence.draws, args.draws)
     image_path = _image_path(cfg, args.image)
     image = load_image(image_path) if image_path else None  # a bad image fails before any work
-    out = Path(args.out) if args.out else cfg.work_dir / "fields" / cfg.field.name
+    out = Path(args.out) if args.out else cfg.work_dir / "fields" / field.name
     run(cfg, draws, out, image)
     return 0
 
 
 def _image_path(cfg: RunConfig, override: str | None) -> Path | None:
+    """The image file: as given on the command line, else ``field.image`` relative to the data directory."""
     name = override or cfg.field.image
     if not name:
         return None
@@ -107,7 +108,7 @@ def run(cfg: RunConfig, draws: int, out: Path, image=None) -> dict:
 
 
 def _without_counterpart(classified: pd.DataFrame) -> pd.Series:
-    has = [c for c in ("gaia_p_any", "tmass_p_any", "allwise_p_any", "catwise_p_any", "unwise_p_any") if c in classified]
+    has = [f"{p}_p_any" for prefixes in SURVEY_PREFIXES.values() for p in prefixes if f"{p}_p_any" in classified]
     if not has:
         return pd.Series(True, index=classified.index)
     return classified[has].isna().all(axis=1)

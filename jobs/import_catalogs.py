@@ -20,11 +20,11 @@ from distributed import as_completed
 
 from muwclass.config import RunConfig, load_run_config
 from muwclass.engines import dask_client
-from muwclass.ingest.arguments import ImportTask, plan_import
+from muwclass.ingest.arguments import ImportTask
 from muwclass.ingest.dedup import find_duplicates, split_duplicates, without_rows
 from muwclass.atomic import publish
 from muwclass.ingest.hats_build import build_collection
-from muwclass.ingest.remote_inputs import fetch_remote_inputs
+from muwclass.ingest.remote_inputs import plan_catalog
 from muwclass.ingest.staging import stage_file, staged_files
 from muwclass.ingest.state import content_hash, read_json, write_json_atomic
 from muwclass.mapping import QUARANTINE_COLUMNS
@@ -184,10 +184,7 @@ def _write_candidates(task: ImportTask) -> None:
 def run(cfg: RunConfig, client, keys: list[str] | None = None, force: bool = False, progress: bool = True) -> list[dict]:
     """Import the given (default: all) catalogs of a run configuration."""
     keys = keys or list(cfg.catalogs)
-    tasks = []
-    for key in keys:  # plan everything first: bad config or inputs fail before any work
-        local = fetch_remote_inputs(cfg, key)
-        tasks.append(plan_import(cfg, key, local_files=local, local_format="parquet" if local else None))
+    tasks = [plan_catalog(cfg, key) for key in keys]  # plan everything first: bad config or inputs fail before any work
     return [import_catalog(t, client, force=force, progress=progress) for t in tasks]
 
 

@@ -17,8 +17,8 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 
 from muwclass.config import ConfigError, FieldConfig, RunConfig, SourceOverride
-from muwclass.ingest.arguments import plan_import
-from muwclass.ingest.remote_inputs import fetch_remote_inputs
+from muwclass.ingest.dedup import same_row
+from muwclass.ingest.remote_inputs import plan_catalog
 from muwclass.ingest.staging import mapped_chunks
 from muwclass.mapping import QUARANTINE_COLUMNS
 
@@ -41,7 +41,7 @@ class FieldCatalogs:
 def with_field_cones(cfg: RunConfig) -> RunConfig:
     """Remote catalogs without a cone get the field's: its radius for the X-ray catalog,
     plus ``mw_margin_arcmin`` for the MW catalogs (counterparts of sources at the edge)."""
-    f = _field(cfg)
+    f = field_config(cfg)
     keys = [cfg.crossmatch.xray, *cfg.crossmatch.targets]
     catalogs = dict(cfg.catalogs)
     for key in keys:
@@ -58,16 +58,19 @@ def with_field_cones(cfg: RunConfig) -> RunConfig:
     return cfg.model_copy(update={"catalogs": catalogs})
 
 
-def _field(cfg: RunConfig) -> FieldConfig:
+def field_config(cfg: RunConfig) -> FieldConfig:
+    """The run's ``field`` block; a configuration without one is not a field configuration."""
     if cfg.field is None:
-        raise ConfigError(f"{cfg.source_file}: no 'field' block (name, ra, dec, radius_arcmin, ...): not a field configuration")
+        raise ConfigError(
+            f"{cfg.source_file}: no 'field' block (name, ra, dec, radius_arcmin, ...): "
+            "`muwclass field` needs a field configuration (see conf/fields/)"
+        )
     return cfg.field
 
 
 def read_catalog(cfg: RunConfig, key: str) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """(rows in the internal schema, quarantined rows, merged exact repeats) of one catalog."""
-    remote = fetch_remote_inputs(cfg, key)
-    task = plan_import(cfg, key, local_files=remote, local_format="parquet" if remote else None)
+    task = plan_catalog(cfg, key)
     goods, bads = [], []
     for path, fmt in zip(task.files, task.formats, strict=True):
         for _chunk, good, bad in mapped_chunks(path, fmt, task.definition, task.chunk_rows):
@@ -81,11 +84,15 @@ def read_catalog(cfg: RunConfig, key: str) -> tuple[pd.DataFrame, pd.DataFrame, 
 
 
 def merge_repeats(rows: pd.DataFrame, key: list[str], catalog: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Drop exact repeats of an id; repeats with other values go to quarantine (first one kept)."""
-    values = [c for c in rows.columns if c != "_file"]
-    exact = rows.duplicated(subset=values, keep="first")
-    rows = rows.loc[~exact]
-    clash = rows.duplicated(subset=key, keep="first")
+    """Repeats of an id: merged when their values match the first occurrence (the import's
+    rule, :func:`muwclass.ingest.dedup.same_row`), else quarantined (first one kept)."""
+    repeat = rows.duplicated(subset=key, keep="first").to_numpy()
+    group = rows.groupby(key, sort=False, dropna=False).ngroup().to_numpy()
+    first_of = dict(zip(group[~repeat], np.flatnonzero(~repeat), strict=True))
+    values = rows[[c for c in rows.columns if c != "_file"]].to_numpy(dtype=object)
+    clash = np.zeros(len(rows), dtype=bool)
+    for pos in np.flatnonzero(repeat):
+        clash[pos] = not same_row(values[pos], values[first_of[group[pos]]])
     conflicts = pd.DataFrame(
         {
             "catalog": catalog,
@@ -96,7 +103,7 @@ def merge_repeats(rows: pd.DataFrame, key: list[str], catalog: str) -> tuple[pd.
             "raw": "",
         }
     )
-    return rows.loc[~clash].reset_index(drop=True), conflicts
+    return rows.loc[~repeat].reset_index(drop=True), conflicts
 
 
 def _no_quarantine() -> pd.DataFrame:
@@ -105,7 +112,7 @@ def _no_quarantine() -> pd.DataFrame:
 
 def load_field(cfg: RunConfig) -> FieldCatalogs:
     """All catalogs of the field; X-ray sources cut to the field radius when one is given."""
-    f = _field(cfg)
+    f = field_config(cfg)
     cfg = with_field_cones(cfg)
     xray, quarantine, merged = read_catalog(cfg, cfg.crossmatch.xray)
     repeats = {cfg.crossmatch.xray: merged}

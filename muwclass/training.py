@@ -18,9 +18,9 @@ import pandas as pd
 
 from muwclass.absorption import absorb_training_set, load_absorption_tables
 from muwclass.config import ModelConfig, RunConfig
+from muwclass.features import FeatureSet
 from muwclass.model import build_pipeline, estimator_feature_names
 from muwclass.model_store import file_sha256, find_model, load_model, package_versions, save_model
-from muwclass.features import FeatureSet
 from muwclass.outliers import OUTLIER_FEATURES, OutlierModel
 from muwclass.progress import console
 from muwclass.training_set import attach_galactic_nh, load_training_set

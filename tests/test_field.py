@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.table import Table
 from regions import Regions
 
 from jobs.field import run
 from muwclass.config import ConfigError, load_run_config
-from muwclass.field_data import FieldError
+from muwclass.field_data import FieldError, merge_repeats
 from muwclass.field_plots import load_image, projection
 from muwclass.field_regions import CLASS_COLOURS, MAX_WIDTH
 from tests.conftest import REPO
@@ -95,7 +96,7 @@ def test_ngc3532_end_to_end(field_conf, data_dir):
 
 def test_x_ray_image_as_background_and_an_image_without_wcs(field_conf, tmp_path):
     cfg = load_run_config(field_conf())
-    wcs = projection(__import__("astropy.coordinates", fromlist=["SkyCoord"]).SkyCoord(166.29, -58.8366, unit="deg"), 12.0)
+    wcs = projection(SkyCoord(166.29, -58.8366, unit="deg"), 12.0)
     image = np.random.default_rng(1).poisson(1.0, (800, 800)).astype(float)
     good = tmp_path / "xray.fits"
     fits.PrimaryHDU(image, header=wcs.to_header()).writeto(good)
@@ -199,3 +200,17 @@ def test_field_fetched_from_tap_services_matches_the_local_files(field_conf, dat
     same_gaia = (a["gaia_source_id"] == b["gaia_source_id"]) | (a["gaia_source_id"].isna() & b["gaia_source_id"].isna())
     assert same_gaia.mean() > 0.95
     assert (a["Class"] == b["Class"]).mean() > 0.9
+
+
+def test_repeated_ids_merge_when_their_values_match_else_quarantine():
+    rows = pd.DataFrame(
+        {
+            "source_id": ["a", "a", "b", "a", "b"],
+            "flux_b": [1.0e-14, 1.0e-14, 2.0e-14, 1.5e-14, 2.000001e-14],  # last: same to print precision
+            "_file": ["f1", "f2", "f1", "f2", "f2"],
+        }
+    )
+    kept, conflicts = merge_repeats(rows, ["source_id"], "csc_master")
+    assert list(kept["source_id"]) == ["a", "b"] and list(kept["_file"]) == ["f1", "f1"]
+    assert list(conflicts["source_id"]) == ["a"] and list(conflicts["file"]) == ["f2"]
+    assert conflicts["reason"].iloc[0] == "duplicate source_id 'a' with different values (first occurrence kept)"

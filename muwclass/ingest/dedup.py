@@ -43,8 +43,13 @@ def _same_value(x, y) -> bool:
     if pd.isna(x) or pd.isna(y):
         return bool(pd.isna(x) and pd.isna(y))
     if isinstance(x, (float, np.floating)) and isinstance(y, (float, np.floating)):
-        return bool(np.isclose(x, y, rtol=1e-5, atol=1e-9))
+        return bool(np.isclose(x, y, rtol=1e-5, atol=0.0))  # relative: fluxes are ~1e-14
     return bool(x == y)
+
+
+def same_row(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two rows hold the same values (see :func:`_same_value`): a repeat, not a conflict."""
+    return all(_same_value(x, y) for x, y in zip(a, b, strict=True))
 
 
 def split_duplicates(dups: pd.DataFrame, parts: dict[int, Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -58,11 +63,7 @@ def split_duplicates(dups: pd.DataFrame, parts: dict[int, Path]) -> tuple[pd.Dat
             cache[i] = pq.read_table(parts[i]).to_pandas()
         return cache[i]
 
-    same = []
-    for r in dups.itertuples():
-        a = load(r.part).iloc[r.pos]
-        b = load(r.first_part).iloc[r.first_pos]
-        same.append(all(_same_value(x, y) for x, y in zip(a.to_numpy(), b.to_numpy())))
+    same = [same_row(load(r.part).iloc[r.pos].to_numpy(), load(r.first_part).iloc[r.first_pos].to_numpy()) for r in dups.itertuples()]
     same = np.array(same, dtype=bool)
     return dups[same], dups[~same]
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from muwclass.catalog_def import load_catalog_definition
 from muwclass.config import ConfigError, RunConfig
+from muwclass.ingest.arguments import ImportTask, plan_import
 from muwclass.progress import console
 
 
@@ -59,3 +60,9 @@ def fetch_remote_inputs(cfg: RunConfig, key: str) -> list[Path] | None:
         frame.to_parquet(tmp, index=False)
         os.replace(tmp, out)
     return [out]
+
+
+def plan_catalog(cfg: RunConfig, key: str) -> ImportTask:
+    """The import task of one catalog, its remote rows downloaded first when it has any."""
+    remote = fetch_remote_inputs(cfg, key)
+    return plan_import(cfg, key, local_files=remote, local_format="parquet" if remote else None)
