@@ -69,6 +69,11 @@ class ColumnSpec(_Strict):
     default: float | None = None  # used where the native value is missing
     optional: bool = False  # the native column may be absent from a file: use default/NaN
     extract: str | None = None  # regex with one group applied to text (e.g. digits of a name)
+    # Catalogs that give fluxes (unWISE: Vega nanomaggies): mag = zero_point - 2.5 log10(flux);
+    # a flux error with ``flux_column`` becomes the magnitude error 2.5/ln10 x error / flux.
+    mag_zero_point: float | None = None
+    flux_column: str | None = None
+    offset: float = 0.0  # added after conversion (e.g. unWISE -> AllWISE W1 -0.004)
 
     @model_validator(mode="after")
     def _one_source(self) -> "ColumnSpec":
@@ -152,6 +157,7 @@ class CatalogDefinition(_Strict):
         """Every native column the mapping reads (to check inputs and prune reads)."""
         cols = [self.spec(k).from_ for k in self.columns if not self.spec(k).optional]
         cols = [c for c in cols if isinstance(c, str)]  # alternatives are checked per file
+        cols += [self.spec(k).flux_column for k in self.columns if not self.spec(k).optional]
         pe = self.position_error
         cols += [pe.major, pe.minor, pe.pa]
         if self.bands:

@@ -29,8 +29,8 @@ def required_columns(available: list[str], feature_sets: list[FeatureSet], keep:
     need = set(BASE_COLUMNS) | set(keep) | {c for pair in error_pairs() for c in pair}
     for fs in feature_sets:
         need |= set(input_columns(fs))
-    for prefixes in SURVEY_PREFIXES.values():
-        need |= {f"{p}_{stat}" for p in prefixes for stat in ("p_any", "p_i")}
+    for survey, prefixes in SURVEY_PREFIXES.items():
+        need |= {f"{p}_{stat}" for p in prefixes for stat in ("p_any", "p_i")} | {f"{survey}_from"}
     return [c for c in available if c in need]
 
 
@@ -40,11 +40,17 @@ def to_model_input(frame: pd.DataFrame) -> pd.DataFrame:
     if "gaia_pmra" in out and "gaia_pmdec" in out:
         out["pm"] = np.hypot(pd.to_numeric(out["gaia_pmra"], errors="coerce"), pd.to_numeric(out["gaia_pmdec"], errors="coerce"))
     for survey, prefixes in SURVEY_PREFIXES.items():
-        for prefix in prefixes:
-            if f"{prefix}_p_any" in out and f"{prefix}_p_i" in out:
-                p = pd.to_numeric(out[f"{prefix}_p_any"], errors="coerce") * pd.to_numeric(out[f"{prefix}_p_i"], errors="coerce")
-                out[MATCH_PROBABILITY[survey]] = p.fillna(1.0).clip(0.0, 1.0)
-                break
+        present = [p for p in prefixes if f"{p}_p_any" in out and f"{p}_p_i" in out]
+        if not present:
+            continue
+        # the catalog that supplied the survey's photometry (crossmatch photometry_fallback)
+        source = out[f"{survey}_from"].fillna(present[0]).to_numpy(dtype=object) if f"{survey}_from" in out else np.full(len(out), present[0], dtype=object)
+        p = np.full(len(out), np.nan)
+        for prefix in present:
+            rows = source == prefix
+            p_any, p_i = (pd.to_numeric(out[f"{prefix}_{s}"], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for s in ("p_any", "p_i"))
+            p[rows] = (p_any * p_i)[rows]
+        out[MATCH_PROBABILITY[survey]] = np.clip(np.nan_to_num(p, nan=1.0), 0.0, 1.0)
     nh = pd.to_numeric(out["nh_gal"], errors="coerce") * NH_GAL_UNIT if "nh_gal" in out else pd.Series(0.0, index=out.index)
     out["nh"] = nh.to_numpy(dtype=float)
     return out

@@ -85,6 +85,26 @@ class CrossmatchConfig(_Strict):
     max_radius_arcsec: float = Field(default=15.0, gt=0)
     density_radius_arcsec: float = Field(default=30.0, gt=0)
     conflict_nsigma: float = Field(default=5.0, gt=0)
+    # Magnitude prior (NWAY): per MW catalog the magnitude whose counterpart/field distribution
+    # multiplies the likelihood ratio ({} = positions only); learned from the data each run.
+    mag_prior: dict[str, str] = Field(default_factory=lambda: {"gaia": "G", "tmass": "J", "allwise": "W1"})
+    mag_prior_range: tuple[float, float] = (4.0, 24.0)
+    mag_prior_step: float = Field(default=0.5, gt=0)
+    mag_prior_pseudo_counts: float = Field(default=20.0, ge=0)  # shrinks sparse bins towards ratio 1
+    mag_prior_iterations: int = Field(default=3, ge=1)  # refits of the counterpart histogram
+    # One survey's photometry from several catalogs, in the order of ``targets`` (MUWCLASS:
+    # AllWISE, else CatWISE, else unWISE): the first whose counterpart lies within the X-ray
+    # 95% radius (accept_xray_scale x 1-sigma) combined with accept_mw_scale x the MW error.
+    photometry_fallback: dict[str, list[str]] = Field(default_factory=lambda: {"wise": ["allwise", "catwise", "unwise"]})
+    accept_xray_scale: float = Field(default=2.447746830680816, gt=0)
+    accept_mw_scale: float = Field(default=2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _range_ordered(self) -> "CrossmatchConfig":
+        lo, hi = self.mag_prior_range
+        if not lo + self.mag_prior_step <= hi:
+            raise ValueError(f"mag_prior_range must span at least one mag_prior_step, got {list(self.mag_prior_range)}")
+        return self
 
     def completeness_of(self, target: str) -> float:
         c = self.completeness.get(target, 0.8) if isinstance(self.completeness, dict) else self.completeness

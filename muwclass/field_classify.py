@@ -18,7 +18,7 @@ from muwclass.absorption import NH_GAL_UNIT
 from muwclass.catalog_input import to_model_input
 from muwclass.classify import classify_rows
 from muwclass.config import ConfigError, RunConfig
-from muwclass.crossmatch.chain import algorithms_for, best_counterparts
+from muwclass.crossmatch.chain import crossmatch_chain
 from muwclass.field_data import FieldCatalogs
 from muwclass.progress import console
 from muwclass.training import Family, field_family
@@ -61,7 +61,7 @@ def crossmatch_field(cfg: RunConfig, cats: FieldCatalogs) -> pd.DataFrame:
         return cats.xray.copy()
     with warnings.catch_warnings():  # margins were skipped on purpose where all is one partition
         warnings.filterwarnings("ignore", message="Right catalog does not have a margin cache")
-        table = best_counterparts(x, xray, mws, algorithms_for(x, mws)).compute(progress_bar=False)
+        table = crossmatch_chain(x, xray, mws).best.compute(progress_bar=False)
     if len(table) != len(cats.xray):  # pragma: no cover - accounting guard
         raise AssertionError(f"crossmatch returned {len(table)} rows for {len(cats.xray)} X-ray sources")
     return pd.DataFrame(table).reset_index(drop=True)

@@ -162,11 +162,25 @@ def _convert(frame: pd.DataFrame, internal: str, spec: ColumnSpec) -> tuple[obje
     vals, bad = _to_number(s)
     if spec.unit and internal in INTERNAL_UNITS:
         vals = (vals * u.Unit(spec.unit)).to_value(INTERNAL_UNITS[internal])
+    vals = _photometry(frame, spec, vals)
     if spec.default is not None:
         vals = np.where(np.isnan(vals), spec.default, vals)
     if want == "int64":
         return pd.array(np.where(np.isnan(vals), pd.NA, vals).tolist(), dtype="Int64"), bad
     return vals, bad
+
+
+def _photometry(frame: pd.DataFrame, spec: ColumnSpec, vals: np.ndarray) -> np.ndarray:
+    """Fluxes to magnitudes and flux errors to magnitude errors; a non-positive flux has no
+    magnitude (NaN: a faint measurement, not a bad row)."""
+    if spec.flux_column is not None:
+        flux = _to_number(frame[spec.flux_column])[0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            vals = np.where(flux > 0, 2.5 / np.log(10) * vals / flux, np.nan)
+    elif spec.mag_zero_point is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            vals = np.where(vals > 0, spec.mag_zero_point - 2.5 * np.log10(vals), np.nan)
+    return vals + spec.offset if spec.offset else vals
 
 
 def map_column(frame: pd.DataFrame, d: CatalogDefinition, internal: str) -> np.ndarray:

@@ -27,6 +27,8 @@ def reduce_to_best(part: pd.DataFrame, prefix: str, mw_columns: list[str], left_
     ``part`` holds the X-ray columns unsuffixed, the MW columns suffixed ``_<prefix>`` and the
     algorithm's ``_``-columns; sources without a candidate have nulls there. The chosen
     candidate is the highest posterior (ties broken by MW id, so the choice is deterministic).
+    Photometry an earlier catalog already supplied (AllWISE's W1 when CatWISE comes next)
+    is kept; this catalog's goes to ``<prefix>_<band>`` for :func:`merge_fallback`.
     """
     sid_mw = f"source_id_{prefix}"
     order = part.assign(_rank=part["_post"].fillna(-1.0)).sort_values(
@@ -36,7 +38,7 @@ def reduce_to_best(part: pd.DataFrame, prefix: str, mw_columns: list[str], left_
     out = best[left_columns].copy()
     for c in mw_columns:
         if f"{c}_{prefix}" in best.columns:
-            out[f"{prefix}_{c}" if c in PREFIXED else c] = best[f"{c}_{prefix}"]
+            out[f"{prefix}_{c}" if c in PREFIXED or c in left_columns else c] = best[f"{c}_{prefix}"]
     for src, name in STAT_COLUMNS.items():
         out[f"{prefix}_{name}"] = best[src]
     out[f"{prefix}_n_cand"] = out[f"{prefix}_n_cand"].fillna(0)
@@ -57,3 +59,40 @@ def flag_conflicts(table: pd.DataFrame, prefixes: list[str], nsigma: float, syst
             with np.errstate(invalid="ignore"):
                 conflict |= np.hypot(dx, dy) > nsigma * sigma
     return pd.Series(conflict, index=table.index, name="mw_conflict")
+
+
+def accepted(table: pd.DataFrame, prefix: str, xray_scale: float, mw_scale: float) -> np.ndarray:
+    """MUWCLASS's positional acceptance (Yang et al. 2022): the chosen counterpart lies within
+    the X-ray 95% radius combined with ``mw_scale`` x the MW 1-sigma error."""
+    sep, xe, me = (table[c].to_numpy(dtype=float, na_value=np.nan) for c in (f"{prefix}_sep", "err_maj", f"{prefix}_err_maj"))
+    with np.errstate(invalid="ignore"):
+        return sep <= np.hypot(xray_scale * xe, mw_scale * np.nan_to_num(me))
+
+
+def merge_fallback(table: pd.DataFrame, group: str, prefix: str, first: bool, bands: list[str], xray_scale: float, mw_scale: float) -> pd.DataFrame:
+    """One survey's photometry from a list of catalogs in order of preference (WISE: AllWISE,
+    then CatWISE, then unWISE): a catalog supplies ``bands`` where no earlier one has an
+    accepted counterpart and its own is accepted; bands it lacks are then left empty, so a
+    source's photometry never mixes two objects. ``<group>_from`` names the supplier
+    (the first catalog where none is accepted), ``<group>_accepted`` says if it was."""
+    out = table.copy()
+    ok = accepted(out, prefix, xray_scale, mw_scale)
+    if first:
+        has = out[f"{prefix}_source_id"].notna().to_numpy()
+        out[f"{group}_from"] = pd.Series(np.where(has, prefix, None), index=out.index, dtype="string")
+        out[f"{group}_accepted"] = ok
+        return out
+    take = ~out[f"{group}_accepted"].to_numpy(bool) & ok
+    if take.any():
+        for band in bands:
+            if band not in out.columns:
+                continue
+            own = f"{prefix}_{band}"
+            values = out[own].to_numpy(dtype=float, na_value=np.nan) if own in out.columns else np.full(len(out), np.nan)
+            merged = np.where(take, values, out[band].to_numpy(dtype=float, na_value=np.nan))
+            out[band] = pd.Series(merged, index=out.index, dtype=out[band].dtype)
+        from_ = out[f"{group}_from"].to_numpy(dtype=object, na_value=None)
+        from_[take] = prefix
+        out[f"{group}_from"] = pd.Series(from_, index=out.index, dtype="string")
+        out[f"{group}_accepted"] = out[f"{group}_accepted"].to_numpy(bool) | take
+    return out

@@ -1,21 +1,43 @@
 """The crossmatch of one X-ray catalog with several MW catalogs, as lazy lsdb catalogs.
 
 Shared by ``muwclass crossmatch`` (HATS catalogs on disk, written by the job) and
-``muwclass field`` (small in-memory catalogs, computed at once): for each MW catalog the
-long table of all candidates with their posteriors, and one row per X-ray source with the
-best counterpart of every catalog and a flag where those counterparts disagree.
+``muwclass field`` (small in-memory catalogs, computed at once). Per MW catalog, one left
+crossmatch (every X-ray source with every candidate, or alone) is made and ``persist``-ed;
+everything else is derived from that one result, so no crossmatch is computed twice:
+
+1. the magnitude prior (:mod:`muwclass.crossmatch.mag_prior`) from posterior-weighted
+   candidate magnitudes and the MW catalog's own magnitude histogram, summed over partitions;
+2. the candidates rescored with it: the long table of all candidates with their posteriors;
+3. the best counterpart per X-ray source, which the next MW catalog's crossmatch extends;
+
+and finally a flag where the chosen counterparts of different catalogs disagree.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import dask
 import lsdb
+import numpy as np
 import pandas as pd
 
 from muwclass.config import CrossmatchConfig
+from muwclass.crossmatch import mag_prior as mp
 from muwclass.crossmatch.algorithm import BayesianCrossmatch
-from muwclass.crossmatch.best import flag_conflicts, reduce_to_best
+from muwclass.crossmatch.best import flag_conflicts, merge_fallback, reduce_to_best
+from muwclass.schema import MW_BANDS
 
-CANDIDATE_COLUMNS = ["_sep_arcsec", "_lr", "_post", "_p_any", "_p_i", "_n_cand", "_density_arcsec2"]
+CANDIDATE_COLUMNS = ["_sep_arcsec", "_lr_pos", "_mag_factor", "_lr", "_post", "_p_any", "_p_i", "_n_cand", "_density_arcsec2"]
+
+#: ``persist(catalog, name)`` materialises a lazy catalog and returns one reading the result
+#: (the job writes HATS to disk); the identity keeps everything lazy (small in-memory fields).
+Persist = Callable[[lsdb.Catalog, str], lsdb.Catalog]
+
+
+def keep_lazy(catalog: lsdb.Catalog, name: str) -> lsdb.Catalog:
+    return catalog
 
 
 def algorithm_for(x: CrossmatchConfig, target: str, mw: lsdb.Catalog) -> BayesianCrossmatch:
@@ -32,38 +54,127 @@ def algorithm_for(x: CrossmatchConfig, target: str, mw: lsdb.Catalog) -> Bayesia
     )
 
 
-def _suffixed(xray: lsdb.Catalog, mw: lsdb.Catalog, algo, target: str, how: str) -> lsdb.Catalog:
-    return xray.crossmatch(mw, algorithm=algo, how=how, suffixes=("", f"_{target}"), suffix_method="all_columns")
+def _candidate_rows(part: pd.DataFrame, target: str) -> np.ndarray:
+    return part[f"source_id_{target}"].notna().to_numpy()
 
 
-def algorithms_for(x: CrossmatchConfig, mws: dict[str, lsdb.Catalog]) -> dict[str, BayesianCrossmatch]:
-    """One algorithm per MW catalog, built once (each reads a partition for its error scale)
-    and shared by the candidate tables and the best-counterpart table."""
-    return {target: algorithm_for(x, target, mw) for target, mw in mws.items()}
+def _groups(part: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, int]:
+    codes, uniques = pd.factorize(part["source_id"].to_numpy()[rows])
+    return codes.astype(np.int64), len(uniques)
 
 
-def candidate_tables(xray: lsdb.Catalog, mws: dict[str, lsdb.Catalog], algos: dict[str, BayesianCrossmatch]) -> dict[str, lsdb.Catalog]:
-    """Per MW catalog: every (X-ray source, candidate) pair with its statistics."""
-    out = {}
-    for target, mw in mws.items():
-        long = _suffixed(xray, mw, algos[target], target, "inner")
-        out[target] = long[["source_id", "ra", "dec", f"source_id_{target}", f"ra_{target}", f"dec_{target}", *CANDIDATE_COLUMNS]]
+def _mag(part: pd.DataFrame, prior: mp.MagPrior | None, target: str) -> np.ndarray:
+    if prior is None:
+        return np.full(len(part), np.nan)
+    return part[f"{prior.column}_{target}"].to_numpy(dtype=float, na_value=np.nan)
+
+
+def rescored(part: pd.DataFrame, target: str, prior: mp.MagPrior | None, completeness: float) -> pd.DataFrame:
+    """The left-joined partition with posteriors recomputed under the magnitude prior;
+    ``_lr_pos`` keeps the positional likelihood ratio, ``_mag_factor`` the prior's factor."""
+    out = part.copy()
+    rows = _candidate_rows(part, target)
+    lr_pos = part["_lr"].to_numpy(dtype=float, na_value=np.nan)
+    factor = np.where(rows, 1.0, np.nan)
+    if prior is not None and rows.any():
+        factor[rows] = prior.factor(_mag(part, prior, target)[rows])
+    out.insert(out.columns.get_loc("_lr"), "_lr_pos", lr_pos)
+    out.insert(out.columns.get_loc("_lr"), "_mag_factor", factor)
+    if rows.any():
+        group, n = _groups(part, rows)
+        lr, post, p_any, p_i = mp.rescore(group, lr_pos[rows], factor[rows], completeness, n)
+        for col, values in (("_lr", lr), ("_post", post), ("_p_any", p_any), ("_p_i", p_i)):
+            v = out[col].to_numpy(dtype=float, na_value=np.nan).copy()
+            v[rows] = values
+            out[col] = pd.Series(v, index=out.index, dtype=part[col].dtype)
+    for col in ("_lr_pos", "_mag_factor"):
+        out[col] = out[col].astype(part["_lr"].dtype)
     return out
 
 
-def best_counterparts(
-    x: CrossmatchConfig, xray: lsdb.Catalog, mws: dict[str, lsdb.Catalog], algos: dict[str, BayesianCrossmatch]
-) -> lsdb.Catalog:
-    """One row per X-ray source: its columns, the best counterpart per MW catalog with
-    ``<target>_sep/p_any/p_i/n_cand``, and ``mw_conflict``."""
-    chained = xray
+def _counterpart_histogram(part: pd.DataFrame, target: str, column: str, edges: np.ndarray,
+                           prior: mp.MagPrior | None, completeness: float) -> np.ndarray:
+    """Posterior-weighted magnitude counts of one partition's candidates (under ``prior``)."""
+    rows = _candidate_rows(part, target)
+    if not rows.any():
+        return np.zeros(len(edges))
+    weights = (rescored(part, target, prior, completeness) if prior is not None else part)["_post"]
+    mag = part[f"{column}_{target}"].to_numpy(dtype=float, na_value=np.nan)[rows]
+    return mp.histogram(mag, edges, weights.to_numpy(dtype=float, na_value=np.nan)[rows])
+
+
+def _summed(catalog: lsdb.Catalog, fn, *args) -> np.ndarray:
+    """Sum of ``fn(partition, *args)`` over all partitions, in partition order."""
+    parts = dask.compute(*[dask.delayed(fn)(p, *args) for p in catalog.to_delayed()])
+    return np.sum(parts, axis=0) if parts else np.zeros(0)
+
+
+def fit_prior(x: CrossmatchConfig, target: str, raw: lsdb.Catalog, mw: lsdb.Catalog) -> mp.MagPrior | None:
+    """The target's magnitude prior fitted on its persisted crossmatch, or None if it has none."""
+    column = x.mag_prior.get(target)
+    if column is None:
+        return None
+    if column not in mw.columns:
+        raise ValueError(f"crossmatch.mag_prior: catalog '{target}' has no column '{column}'")
+    lo, hi = x.mag_prior_range
+    edges = np.arange(lo, hi + x.mag_prior_step / 2, x.mag_prior_step)
+    field = _summed(mw[[column]], lambda df: mp.histogram(df[column].to_numpy(dtype=float, na_value=np.nan), edges))
+    if not len(field):
+        return None
+    completeness = x.completeness_of(target)
+    prior = None
+    for _ in range(x.mag_prior_iterations):
+        counts = _summed(raw, _counterpart_histogram, target, column, edges, prior, completeness)
+        prior = mp.fit(column, edges, counts if len(counts) else np.zeros(len(edges)), field, x.mag_prior_pseudo_counts)
+    return prior
+
+
+def _fallback(x: CrossmatchConfig, chained: lsdb.Catalog, target: str, mws: dict[str, lsdb.Catalog]) -> lsdb.Catalog:
+    """Apply :func:`merge_fallback` where ``target`` is one of several catalogs of a survey."""
+    for group, members in x.photometry_fallback.items():
+        present = [m for m in mws if m in members]
+        if target not in present or len(present) < 2:
+            continue
+        columns = {c for m in present for c in mws[m].columns}
+        bands = [c for b in MW_BANDS for c in (b, f"e_{b}") if c in columns]
+        args = (group, target, target == present[0], bands, x.accept_xray_scale, x.accept_mw_scale)
+        return chained.map_partitions(merge_fallback, *args, meta=merge_fallback(chained.meta, *args))
+    return chained
+
+
+@dataclass
+class CrossmatchResult:
+    """Lazy products of the chain: candidates per MW catalog, the per-source table, the priors."""
+
+    candidates: dict[str, lsdb.Catalog]
+    best: lsdb.Catalog
+    priors: dict[str, mp.MagPrior | None]
+
+
+def _only_candidates(part: pd.DataFrame, target: str, prior, completeness: float, columns: list[str]) -> pd.DataFrame:
+    scored = rescored(part, target, prior, completeness)
+    return scored.loc[_candidate_rows(part, target), columns]
+
+
+def crossmatch_chain(x: CrossmatchConfig, xray: lsdb.Catalog, mws: dict[str, lsdb.Catalog], persist: Persist = keep_lazy) -> CrossmatchResult:
+    """Every MW catalog crossmatched once; candidates, priors and best counterparts from that."""
+    chained, candidates, priors = xray, {}, {}
     for target, mw in mws.items():
-        joined = _suffixed(chained, mw, algos[target], target, "left")
+        algo = algorithm_for(x, target, mw)
+        joined = chained.crossmatch(mw, algorithm=algo, how="left", suffixes=("", f"_{target}"), suffix_method="all_columns")
+        raw = persist(joined, f"raw_{target}")
+        prior = priors[target] = fit_prior(x, target, raw, mw)
+        c = algo.completeness
+        meta = rescored(raw.meta, target, prior, c)
+        columns = ["source_id", "ra", "dec", f"source_id_{target}", f"ra_{target}", f"dec_{target}", *CANDIDATE_COLUMNS]
+        candidates[target] = raw.map_partitions(_only_candidates, target, prior, c, columns, meta=meta[columns])
+        scored = raw.map_partitions(rescored, target, prior, c, meta=meta)
         mw_columns, cols = list(mw.columns), list(chained.columns)
-        meta = reduce_to_best(joined.meta, target, mw_columns, cols)
-        chained = joined.map_partitions(reduce_to_best, target, mw_columns, cols, meta=meta)
+        chained = scored.map_partitions(reduce_to_best, target, mw_columns, cols, meta=reduce_to_best(meta, target, mw_columns, cols))
+        chained = _fallback(x, chained, target, mws)
     targets = list(mws)
     meta = chained.meta.assign(mw_conflict=pd.Series(dtype=bool))
-    return chained.map_partitions(
+    best = chained.map_partitions(
         lambda df: df.assign(mw_conflict=flag_conflicts(df, targets, x.conflict_nsigma, x.systematic_arcsec).to_numpy()), meta=meta
     )
+    return CrossmatchResult(candidates, best, priors)
