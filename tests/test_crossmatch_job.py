@@ -52,7 +52,7 @@ def test_real_training_sources_recover_published_gaia_counterparts(write_conf, d
     assert recovered("Jmag", "J")[0] >= 0.99  # measured 0.998
     # WISE: AllWISE where its counterpart is accepted, else CatWISE, else unWISE (MUWCLASS)
     w1, missed = recovered("W1mag", "W1")
-    assert w1 >= 0.95, f"W1 recovered for {w1:.3f}; e.g. {list(missed[:10])}"
+    assert w1 >= 0.95, f"W1 recovered for {w1:.3f}; e.g. {list(missed[:10])}"  # measured 0.979 (46 of 2227 differ)
     assert set(x["wise_from"].dropna()) == {"allwise", "catwise", "unwise"}
     cands = lsdb.read_hats(cfg.hats_dir / "xmatch_gaia_candidates").compute()
     assert {"source_id", "source_id_gaia", "_post", "_p_any", "_p_i", "_n_cand"} <= set(cands.columns)

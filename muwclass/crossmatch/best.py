@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from muwclass.crossmatch import likelihood as lk
 
@@ -17,6 +18,8 @@ from muwclass.crossmatch import likelihood as lk
 PREFIXED = ("source_id", "ra", "dec", "err_maj", "err_min", "err_pa", "epoch", "pmra", "pmdec",
             "e_pmra", "e_pmdec", "flags")
 
+
+_TEXT, _BOOL = pd.ArrowDtype(pa.large_string()), pd.ArrowDtype(pa.bool_())  # lsdb's own dtypes
 
 STAT_COLUMNS = {"_sep_arcsec": "sep", "_p_any": "p_any", "_p_i": "p_i", "_n_cand": "n_cand"}
 
@@ -79,10 +82,10 @@ def merge_fallback(table: pd.DataFrame, group: str, prefix: str, first: bool, ba
     ok = accepted(out, prefix, xray_scale, mw_scale)
     if first:
         has = out[f"{prefix}_source_id"].notna().to_numpy()
-        out[f"{group}_from"] = pd.Series(np.where(has, prefix, None), index=out.index, dtype="string")
-        out[f"{group}_accepted"] = ok
+        out[f"{group}_from"] = pd.Series(np.where(has, prefix, None), index=out.index, dtype=_TEXT)
+        out[f"{group}_accepted"] = pd.Series(ok, index=out.index, dtype=_BOOL)
         return out
-    take = ~out[f"{group}_accepted"].to_numpy(bool) & ok
+    take = ~out[f"{group}_accepted"].to_numpy(dtype=bool, na_value=False) & ok
     if take.any():
         for band in bands:
             if band not in out.columns:
@@ -93,6 +96,6 @@ def merge_fallback(table: pd.DataFrame, group: str, prefix: str, first: bool, ba
             out[band] = pd.Series(merged, index=out.index, dtype=out[band].dtype)
         from_ = out[f"{group}_from"].to_numpy(dtype=object, na_value=None)
         from_[take] = prefix
-        out[f"{group}_from"] = pd.Series(from_, index=out.index, dtype="string")
-        out[f"{group}_accepted"] = out[f"{group}_accepted"].to_numpy(bool) | take
+        out[f"{group}_from"] = pd.Series(from_, index=out.index, dtype=_TEXT)
+        out[f"{group}_accepted"] = pd.Series(out[f"{group}_accepted"].to_numpy(dtype=bool, na_value=False) | take, index=out.index, dtype=_BOOL)
     return out
