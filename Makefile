@@ -52,6 +52,7 @@ bench: setup
 	$(BIN)/python -m bench.run --scale $(SCALE) --seed $(SEED)
 	$(BIN)/python -m bench.crossmatch --scale $(SCALE)
 	$(BIN)/python -m bench.crossmatch_quality
+	$(BIN)/python -m bench.crossmatch_real
 	$(BIN)/python -m bench.evaluation
 	$(BIN)/python -m bench.classify --scale $(SCALE)
 	$(BIN)/python -m bench.field

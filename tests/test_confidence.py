@@ -66,3 +66,16 @@ def test_without_errors_the_draws_agree(fitted):
     assert np.allclose(std, 0.0) and np.allclose(mean, pipe.predict_proba(exact))
     with pytest.raises(ValueError, match="draws must be >= 1"):
         monte_carlo_proba(pipe, exact, 0, seed=0)
+
+
+def test_stacking_draws_into_one_predict_call_changes_nothing(fitted, monkeypatch):
+    import muwclass.confidence as confidence
+
+    pipe, sample = fitted
+    stacked = monte_carlo_proba(pipe, sample, 7, seed=5)  # all 7 draws in one call
+    monkeypatch.setattr(confidence, "ROWS_PER_PREDICT", 1)  # one call per draw
+    single = monte_carlo_proba(pipe, sample, 7, seed=5)
+    monkeypatch.setattr(confidence, "ROWS_PER_PREDICT", 3 * len(sample))  # 3 + 3 + 1
+    mixed = monte_carlo_proba(pipe, sample, 7, seed=5)
+    for a, b in ((stacked, single), (stacked, mixed)):
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])

@@ -122,9 +122,10 @@ def fit_prior(x: CrossmatchConfig, target: str, raw: lsdb.Catalog, mw: lsdb.Cata
     if not len(field):
         return None
     completeness = x.completeness_of(target)
+    slim = raw[["source_id", f"source_id_{target}", f"{column}_{target}", "_lr", "_post", "_p_any", "_p_i"]]  # read only these
     prior = None
     for _ in range(x.mag_prior_iterations):
-        counts = _summed(raw, _counterpart_histogram, target, column, edges, prior, completeness)
+        counts = _summed(slim, _counterpart_histogram, target, column, edges, prior, completeness)
         prior = mp.fit(column, edges, counts if len(counts) else np.zeros(len(edges)), field, x.mag_prior_pseudo_counts)
     return prior
 

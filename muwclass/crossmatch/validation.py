@@ -8,6 +8,7 @@ that are right should be close to the bin's mean ``p``.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
 def threshold_curve(p_any: np.ndarray, correct: np.ndarray, has_truth: np.ndarray, thresholds: np.ndarray) -> dict[str, list[float]]:
@@ -46,3 +47,25 @@ def best_operating_point(curve: dict[str, list[float]], max_false_rate: float) -
         return {"threshold": float("nan"), "completeness": 0.0, "false_rate": float("nan")}
     i = max(ok, key=lambda j: curve["completeness"][j])
     return {k: curve[k][i] for k in ("threshold", "completeness", "false_rate")}
+
+
+def photometry_recovery(ours: pd.DataFrame, published: pd.DataFrame, column: str, our_column: str, tolerance: float = 0.01) -> dict:
+    """How many published magnitudes our counterparts reproduce.
+
+    ``ours`` and ``published`` are indexed by X-ray source name; ``published`` holds the
+    catalogue as printed (strings), which rounds a magnitude to the precision of its error
+    (16.9 +- 0.1): agreement is within ``tolerance`` beyond that rounding. Returns the counts,
+    the fraction and the mismatches (name, published value, ours).
+    """
+    common = published.index.intersection(ours.index)
+    text = published.loc[common, column]
+    theirs = pd.to_numeric(text, errors="coerce").to_numpy(float)
+    decimals = text.str.split(".").str[1].str.len().fillna(0).to_numpy(float)
+    mine = pd.to_numeric(ours.loc[common, our_column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    has = ~np.isnan(theirs)
+    with np.errstate(invalid="ignore"):
+        same = np.abs(mine - theirs) <= 0.5 * 10.0**-decimals + tolerance + 1e-9
+    bad = has & ~same
+    mismatches = pd.DataFrame({"name": common[bad], f"published_{column}": theirs[bad], f"ours_{our_column}": mine[bad]})
+    n = int(has.sum())
+    return {"with_value": n, "recovered": int((has & same).sum()), "fraction": float((has & same).sum() / max(n, 1)), "mismatches": mismatches}
