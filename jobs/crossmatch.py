@@ -49,7 +49,7 @@ def run(cfg: RunConfig, client, progress: bool = True) -> dict:
         console.print(f"{name}: crossmatched in {time.perf_counter() - t:.1f} s")
         return lsdb.read_hats(work / name)
 
-    result = crossmatch_chain(x, xray, mws, persist)
+    result = crossmatch_chain(x, xray, mws, persist, cache_dir=cfg.work_dir / "cache")
     for target, long in result.candidates.items():
         write_atomic(long, cfg.hats_dir / f"xmatch_{target}_candidates", f"xmatch_{target}_candidates", progress)
         console.print(f"{target}: candidates written ({mws[target].npartitions} MW partitions, radius <= {x.max_radius_arcsec}\")")

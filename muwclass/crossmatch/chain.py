@@ -15,8 +15,10 @@ and finally a flag where the chosen counterparts of different catalogs disagree.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import dask
 import lsdb
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from muwclass.config import CrossmatchConfig
+from muwclass.ingest.state import read_json, write_json_atomic
 from muwclass.crossmatch import mag_prior as mp
 from muwclass.crossmatch.algorithm import BayesianCrossmatch
 from muwclass.crossmatch.best import flag_conflicts, merge_fallback, reduce_to_best
@@ -103,14 +106,41 @@ def _counterpart_histogram(part: pd.DataFrame, target: str, column: str, edges: 
     return mp.histogram(mag, edges, weights.to_numpy(dtype=float, na_value=np.nan)[rows])
 
 
-def _summed(catalog: lsdb.Catalog, fn, *args) -> np.ndarray:
-    """Sum of ``fn(partition, *args)`` over all partitions, in partition order."""
-    parts = dask.compute(*[dask.delayed(fn)(p, *args) for p in catalog.to_delayed()])
+def _summed(catalog: lsdb.Catalog | pd.DataFrame, fn, *args) -> np.ndarray:
+    """Sum of ``fn(partition, *args)`` over all partitions, in partition order (a computed
+    DataFrame is one partition)."""
+    if isinstance(catalog, lsdb.Catalog):
+        parts = dask.compute(*[dask.delayed(fn)(p, *args) for p in catalog.to_delayed()])
+    else:
+        parts = [fn(catalog, *args)]
     return np.sum(parts, axis=0) if parts else np.zeros(0)
 
 
-def fit_prior(x: CrossmatchConfig, target: str, raw: lsdb.Catalog, mw: lsdb.Catalog) -> mp.MagPrior | None:
-    """The target's magnitude prior fitted on its persisted crossmatch, or None if it has none."""
+def field_histogram(mw: lsdb.Catalog, column: str, edges: np.ndarray, cache_dir: Path | None = None) -> np.ndarray:
+    """Magnitude counts of the whole MW catalog, cached under ``cache_dir`` for a catalog on
+    disk: keyed by its HATS metadata (a re-import writes new metadata), so a rerun against the
+    same catalog reads a few numbers instead of every row."""
+    cache = None
+    root = getattr(mw.hc_structure, "catalog_path", None)
+    if cache_dir is not None and root is not None:
+        key = hashlib.blake2b(f"{column}:{np.asarray(edges, float).tolist()}".encode(), digest_size=10)
+        for name in ("properties", "hats.properties", "partition_info.csv"):
+            f = Path(str(root)) / name
+            if f.is_file():
+                key.update(f.read_bytes())
+        cache = Path(cache_dir) / f"mag_histogram_{key.hexdigest()}.json"
+        hit = read_json(cache)
+        if hit is not None and len(hit.get("counts", [])) == len(edges):
+            return np.asarray(hit["counts"], float)
+    counts = _summed(mw[[column]], lambda df: mp.histogram(df[column].to_numpy(dtype=float, na_value=np.nan), edges))
+    if cache is not None and len(counts):
+        write_json_atomic(cache, {"catalog": str(root), "column": column, "edges": list(map(float, edges)), "counts": counts.tolist()})
+    return counts
+
+
+def fit_prior(x: CrossmatchConfig, target: str, raw: lsdb.Catalog | pd.DataFrame, mw: lsdb.Catalog, cache_dir: Path | None = None) -> mp.MagPrior | None:
+    """The target's magnitude prior fitted on its persisted (or computed) left crossmatch,
+    or None if it has none."""
     column = x.mag_prior.get(target)
     if column is None:
         return None
@@ -118,7 +148,7 @@ def fit_prior(x: CrossmatchConfig, target: str, raw: lsdb.Catalog, mw: lsdb.Cata
         raise ValueError(f"crossmatch.mag_prior: catalog '{target}' has no column '{column}'")
     lo, hi = x.mag_prior_range
     edges = np.arange(lo, hi + x.mag_prior_step / 2, x.mag_prior_step)
-    field = _summed(mw[[column]], lambda df: mp.histogram(df[column].to_numpy(dtype=float, na_value=np.nan), edges))
+    field = field_histogram(mw, column, edges, cache_dir)
     if not len(field):
         return None
     completeness = x.completeness_of(target)
@@ -157,14 +187,16 @@ def _only_candidates(part: pd.DataFrame, target: str, prior, completeness: float
     return scored.loc[_candidate_rows(part, target), columns]
 
 
-def crossmatch_chain(x: CrossmatchConfig, xray: lsdb.Catalog, mws: dict[str, lsdb.Catalog], persist: Persist = keep_lazy) -> CrossmatchResult:
-    """Every MW catalog crossmatched once; candidates, priors and best counterparts from that."""
+def crossmatch_chain(x: CrossmatchConfig, xray: lsdb.Catalog, mws: dict[str, lsdb.Catalog], persist: Persist = keep_lazy,
+                     cache_dir: Path | None = None) -> CrossmatchResult:
+    """Every MW catalog crossmatched once; candidates, priors and best counterparts from that
+    (``cache_dir`` keeps the MW catalogs' magnitude histograms between runs)."""
     chained, candidates, priors = xray, {}, {}
     for target, mw in mws.items():
         algo = algorithm_for(x, target, mw)
         joined = chained.crossmatch(mw, algorithm=algo, how="left", suffixes=("", f"_{target}"), suffix_method="all_columns")
         raw = persist(joined, f"raw_{target}")
-        prior = priors[target] = fit_prior(x, target, raw, mw)
+        prior = priors[target] = fit_prior(x, target, raw, mw, cache_dir)
         c = algo.completeness
         meta = rescored(raw.meta, target, prior, c)
         columns = ["source_id", "ra", "dec", f"source_id_{target}", f"ra_{target}", f"dec_{target}", *CANDIDATE_COLUMNS]
