@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     from jobs.classify_catalog import main as classify_main
     from jobs.crossmatch import run as crossmatch
     from jobs.import_catalogs import run as import_catalogs
-    from muwclass.spark_classify import ROWS_PER_TASK, dataset_dir, output_columns
+    from muwclass.spark_classify import dataset_dir, output_columns, task_count
     from muwclass.training import fit_family, load_family
 
     cfg = load_run_config(REPO_ROOT / "conf" / "synthetic-sky.yaml", work_dir=args.work_dir)
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     family = load_family(cfg)
     rows = pd.read_parquet(dataset_dir(cfg.hats_dir / "xmatch"))
     cores = len(os.sched_getaffinity(0))
-    chunks = np.array_split(np.arange(len(rows)), max(1, len(rows) // ROWS_PER_TASK))  # the rows of one Spark task each
+    chunks = np.array_split(np.arange(len(rows)), task_count(len(rows), cores))  # as many as the Spark tasks
     columns = [n for n, _ in output_columns(family.classes)]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(cores) as pool:

@@ -23,6 +23,13 @@ ROWS_PER_TASK = 20_000  # rows classified together: the unit of work and of load
 ARROW_BATCH_ROWS = 10_000  # rows per Arrow batch handed back to the JVM
 
 
+def task_count(n_rows: int, cores: int) -> int:
+    """Tasks of about ``ROWS_PER_TASK`` rows, a multiple of the cores (an odd count on 2 cores
+    leaves one core idle for the whole last wave), at least two per core."""
+    waves = -(-max(1, round(n_rows / ROWS_PER_TASK)) // cores)
+    return max(2, waves) * cores
+
+
 def dataset_dir(catalog: Path) -> Path | None:
     """The Parquet dataset of a HATS catalog or of a collection's primary catalog."""
     catalog = Path(catalog)
@@ -79,7 +86,7 @@ def classify_catalog(spark, dataset: Path, family: Family, draws: int, seed: int
     # HATS partitions are few and large for small catalogs (one file = one task): spread the
     # rows over every core. Results do not depend on the split (draws are seeded per source).
     n_in = source.count()  # from Parquet footers: cheap
-    tasks = max(2 * spark.sparkContext.defaultParallelism, n_in // ROWS_PER_TASK)
+    tasks = task_count(n_in, spark.sparkContext.defaultParallelism)
     source = source.repartition(tasks)
     shared = spark.sparkContext.broadcast((family.models, family.bins, draws, seed, names))
 

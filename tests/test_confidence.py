@@ -68,14 +68,11 @@ def test_without_errors_the_draws_agree(fitted):
         monte_carlo_proba(pipe, exact, 0, seed=0)
 
 
-def test_stacking_draws_into_one_predict_call_changes_nothing(fitted, monkeypatch):
-    import muwclass.confidence as confidence
 
+def test_lean_draw_frames_give_the_probabilities_of_the_whole_rows(fitted):
+    """Draws carry only the columns the model reads: zero errors must reproduce predict_proba
+    on the full input rows (ids, labels and every other column included)."""
     pipe, sample = fitted
-    stacked = monte_carlo_proba(pipe, sample, 7, seed=5)  # all 7 draws in one call
-    monkeypatch.setattr(confidence, "ROWS_PER_PREDICT", 1)  # one call per draw
-    single = monte_carlo_proba(pipe, sample, 7, seed=5)
-    monkeypatch.setattr(confidence, "ROWS_PER_PREDICT", 3 * len(sample))  # 3 + 3 + 1
-    mixed = monte_carlo_proba(pipe, sample, 7, seed=5)
-    for a, b in ((stacked, single), (stacked, mixed)):
-        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    exact = sample.drop(columns=[e for _, e in error_pairs() if e in sample]).assign(note="x", extra=1.0)
+    mean, _ = monte_carlo_proba(pipe, exact, 2, seed=0)
+    assert np.array_equal(mean, pipe.predict_proba(exact))
