@@ -22,8 +22,19 @@ from muwclass.features import SURVEYS, draw_values, error_pairs
 
 #: internal column with the probability that the listed counterpart of a survey is the true one
 MATCH_PROBABILITY = {survey: f"p_match_{survey}" for survey in SURVEYS}
-#: Gaia columns that go with the Gaia counterpart when a draw drops it
-GAIA_ASTROMETRY = ("parallax", "parallax_over_error", "pm", "rgeo")
+#: ... and that the runner-up candidate (columns ``<c>_alt``) is
+ALT_PROBABILITY = {survey: f"p_alt_{survey}" for survey in SURVEYS}
+#: Gaia columns that go with the Gaia counterpart when a draw drops or replaces it
+GAIA_ASTROMETRY = ("parallax", "e_parallax", "parallax_over_error", "pm", "rgeo")
+
+
+def _survey_columns(survey: str, bands: tuple[str, ...]) -> list[str]:
+    return [c for b in bands for c in (b, f"e_{b}")] + list(GAIA_ASTROMETRY if survey == "gaia" else ())
+
+
+def alt_columns() -> list[str]:
+    """Runner-up candidate columns a draw may use instead of the best counterpart's."""
+    return [f"{c}_alt" for survey, bands in SURVEYS.items() for c in _survey_columns(survey, bands)]
 CONFIDENT_CT = 2.0
 
 
@@ -46,25 +57,37 @@ def source_variates(seeds: np.ndarray, n_draws: int, n_columns: int) -> np.ndarr
 def measured_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
     """The columns a draw changes, as float arrays (converted once, not once per draw)."""
     names = [c for pair in error_pairs() for c in pair] + list(MATCH_PROBABILITY.values()) + list(GAIA_ASTROMETRY)
+    names += list(ALT_PROBABILITY.values()) + alt_columns()
     return {c: pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for c in names if c in df}
 
 
 def draw_columns(measured: dict[str, np.ndarray], normal: np.ndarray) -> dict[str, np.ndarray]:
-    """One realisation: values within errors, each survey's counterpart kept with its p_match.
+    """One realisation: values within errors, each survey's counterpart chosen by posterior.
 
     ``normal`` is (sources, len(error_pairs()) + len(SURVEYS)) standard normal variates; the
-    last columns decide the counterparts (kept when Phi(z) < p_match).
+    last columns decide the counterparts: u = Phi(z) < p_match keeps the listed counterpart,
+    u < p_match + p_alt takes the runner-up candidate (its values drawn with the same
+    variates), otherwise the source has no counterpart in that survey in this draw.
     """
     out = {**measured, **draw_values(measured, normal)}  # columns without an error stay as measured
+    alt_values = {c[: -len("_alt")]: v for c, v in measured.items() if c.endswith("_alt")}
+    alt_drawn = {**alt_values, **draw_values(alt_values, normal)} if alt_values else {}
     n_err = len(error_pairs())
     for j, (survey, bands) in enumerate(SURVEYS.items()):
         p = measured.get(MATCH_PROBABILITY[survey])
         if p is None:
             continue
-        dropped = ndtr(normal[:, n_err + j]) >= np.nan_to_num(p, nan=1.0)
-        for c in (*bands, *(GAIA_ASTROMETRY if survey == "gaia" else ())):
-            if c in measured:
-                out[c] = np.where(dropped, np.nan, out[c])
+        u = ndtr(normal[:, n_err + j])
+        keep = u < np.nan_to_num(p, nan=1.0)
+        p_alt = measured.get(ALT_PROBABILITY[survey])
+        runner_up = ~keep & (u < np.nan_to_num(p, nan=1.0) + np.nan_to_num(p_alt, nan=0.0)) if p_alt is not None else None
+        for c in _survey_columns(survey, bands):
+            if c not in out:
+                continue
+            if runner_up is not None and c in alt_drawn:
+                out[c] = np.where(keep, out[c], np.where(runner_up, alt_drawn[c], np.nan))
+            else:
+                out[c] = np.where(keep, out[c], np.nan)
     return out
 
 

@@ -38,6 +38,23 @@ def test_counterparts_are_dropped_with_their_mismatch_probability():
     assert drawn["W1"].notna().all()
 
 
+def test_the_runner_up_candidate_is_drawn_with_its_posterior():
+    """Best (G = 18, posterior 0.3), runner-up (G = 14, parallax 2 mas, posterior 0.5), none 0.2:
+    a draw never mixes the two stars' photometry or astrometry."""
+    n = 6000
+    df = pd.DataFrame({"G": np.full(n, 18.0), "e_G": 0.0, "BP": 18.5, "e_BP": 0.0, "parallax": np.nan, "e_parallax": np.nan,
+                       "G_alt": 14.0, "e_G_alt": 0.0, "BP_alt": np.nan, "e_BP_alt": np.nan, "parallax_alt": 2.0, "e_parallax_alt": 0.1,
+                       "p_match_gaia": 0.3, "p_alt_gaia": 0.5, "flux_b": 1e-14})
+    normal = np.random.default_rng(1).standard_normal((n, len(error_pairs()) + len(SURVEYS)))
+    drawn = draw_sources(df, normal)
+    best, alt = drawn["G"] == 18.0, drawn["G"] == 14.0
+    assert best.mean() == pytest.approx(0.3, abs=0.03) and alt.mean() == pytest.approx(0.5, abs=0.03)
+    assert drawn["G"].isna().mean() == pytest.approx(0.2, abs=0.03)
+    assert (drawn.loc[best, "BP"] == 18.5).all() and drawn.loc[alt, "BP"].isna().all()
+    assert drawn.loc[best, "parallax"].isna().all() and drawn.loc[alt, "parallax"].std() == pytest.approx(0.1, rel=0.1)
+    assert (drawn.loc[alt, "e_parallax"] == 0.1).all()
+
+
 @pytest.fixture(scope="module")
 def fitted(data_dir):
     td = load_training_set(data_dir / "td" / "TD_Yang2022.csv")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from muwclass.crossmatch.best import accepted, merge_fallback
+from muwclass.crossmatch.best import accepted, merge_fallback, reduce_to_best
 from muwclass.crossmatch.chain import rescored
 from muwclass.crossmatch.mag_prior import MagPrior
 
@@ -85,3 +85,22 @@ def test_rescoring_handles_empty_partitions_and_sources_without_candidates():
     assert np.allclose(out["_post"].iloc[:2], post) and np.allclose(out["_p_any"].iloc[:2], post.sum())
     assert np.allclose(out["_p_i"].iloc[:2], post / post.sum()) and np.isnan(out["_post"].iloc[2])
     assert out["_lr_pos"].iloc[:2].tolist() == [2.0, 2.0]
+
+
+def test_best_table_keeps_the_runner_up_candidate():
+    part = pd.DataFrame(
+        {
+            "source_id": ["X", "X", "X", "Y", "Z"],
+            "ra": [1.0, 1.0, 1.0, 2.0, 3.0],
+            "source_id_gaia": ["g1", "g2", "g3", "g4", None],
+            "G_gaia": [18.0, 14.0, 19.0, 12.0, np.nan],
+            "pmra_gaia": [1.0, 5.0, 0.0, 2.0, np.nan],
+            "_post": [0.2, 0.7, 0.05, 0.9, np.nan], "_p_any": [0.95, 0.95, 0.95, 0.9, np.nan], "_p_i": [0.21, 0.74, 0.05, 1.0, np.nan],
+            "_sep_arcsec": [1.0, 0.5, 2.0, 0.3, np.nan], "_n_cand": [3, 3, 3, 1, np.nan],
+        }
+    )
+    out = reduce_to_best(part, "gaia", ["source_id", "G", "pmra"], ["source_id", "ra"]).set_index("source_id")
+    assert out["gaia_source_id"].iloc[:2].tolist() == ["g2", "g4"] and pd.isna(out.loc["Z", "gaia_source_id"])
+    assert out.loc["X", "G"] == 14.0 and out.loc["X", "gaia_alt_source_id"] == "g1"
+    assert out.loc["X", "G_alt"] == 18.0 and out.loc["X", "gaia_alt_pmra"] == 1.0 and out.loc["X", "gaia_alt_post"] == 0.2
+    assert out.loc[["Y", "Z"], "G_alt"].isna().all() and out.loc[["Y", "Z"], "gaia_alt_post"].isna().all()

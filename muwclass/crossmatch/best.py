@@ -23,6 +23,19 @@ _TEXT, _BOOL = pd.ArrowDtype(pa.large_string()), pd.ArrowDtype(pa.bool_())  # ls
 
 STAT_COLUMNS = {"_sep_arcsec": "sep", "_p_any": "p_any", "_p_i": "p_i", "_n_cand": "n_cand"}
 
+#: MW columns the classification reads, kept for the runner-up candidate too (``<c>_alt``;
+#: astrometry ``<prefix>_alt_<c>``), so the Monte-Carlo confidence can draw the counterpart
+#: among the two most probable candidates (and none) by their posteriors.
+ALT_VALUES = ("G", "e_G", "BP", "e_BP", "RP", "e_RP", "J", "e_J", "H", "e_H", "K", "e_K", "W1", "e_W1", "W2", "e_W2",
+              "W3", "e_W3", "parallax", "e_parallax", "rgeo", "pmra", "pmdec")
+
+
+def alt_name(column: str, prefix: str, left_columns) -> str:
+    """Where the runner-up's ``column`` goes in the per-source table."""
+    if column in PREFIXED:
+        return f"{prefix}_alt_{column}"
+    return f"{prefix}_{column}_alt" if column in left_columns else f"{column}_alt"
+
 
 def reduce_to_best(part: pd.DataFrame, prefix: str, mw_columns: list[str], left_columns: list[str]) -> pd.DataFrame:
     """One row per X-ray source from a left-joined candidate partition.
@@ -45,6 +58,15 @@ def reduce_to_best(part: pd.DataFrame, prefix: str, mw_columns: list[str], left_
     for src, name in STAT_COLUMNS.items():
         out[f"{prefix}_{name}"] = best[src]
     out[f"{prefix}_n_cand"] = out[f"{prefix}_n_cand"].fillna(0)
+    # the runner-up: second highest posterior of the same source, if any
+    second = order[order.duplicated("source_id") & order[sid_mw].notna()].drop_duplicates("source_id").set_index("source_id")
+    alt = second.reindex(best["source_id"].to_numpy())
+    alt.index = out.index
+    out[f"{prefix}_alt_source_id"] = alt[sid_mw]
+    out[f"{prefix}_alt_post"] = alt["_post"]
+    for c in ALT_VALUES:
+        if c in mw_columns and f"{c}_{prefix}" in alt.columns:
+            out[alt_name(c, prefix, left_columns)] = alt[f"{c}_{prefix}"]
     return out
 
 

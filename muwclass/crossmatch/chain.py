@@ -168,6 +168,7 @@ def _fallback(x: CrossmatchConfig, chained: lsdb.Catalog, target: str, mws: dict
             continue
         columns = {c for m in present for c in mws[m].columns}
         bands = [c for b in MW_BANDS for c in (b, f"e_{b}") if c in columns]
+        bands += [f"{c}_alt" for c in bands]  # the runner-up's bands follow the same supplier
         args = (group, target, target == present[0], bands, x.accept_xray_scale, x.accept_mw_scale)
         return chained.map_partitions(merge_fallback, *args, meta=merge_fallback(chained.meta, *args))
     return chained
