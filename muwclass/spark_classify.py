@@ -84,10 +84,13 @@ def classify_catalog(spark, dataset: Path, family: Family, draws: int, seed: int
     # Only the columns classification reads or writes out travel through the shuffle and Arrow.
     source = source.select(*required_columns(source.columns, family.feature_sets, keep=names))
     # HATS partitions are few and large for small catalogs (one file = one task): spread the
-    # rows over every core. Results do not depend on the split (draws are seeded per source).
+    # rows over every core, in HEALPix ranges so a task holds neighbouring sources. That keeps
+    # most tasks within one or two nH bins (one predict_proba per draw and bin: round-robin
+    # rows needed every bin in every task) and gives the output HATS's spatial order. Results
+    # do not depend on the split (draws are seeded per source).
     n_in = source.count()  # from Parquet footers: cheap
     tasks = task_count(n_in, spark.sparkContext.defaultParallelism)
-    source = source.repartition(tasks)
+    source = source.repartitionByRange(tasks, HEALPIX) if HEALPIX in source.columns else source.repartition(tasks)
     shared = spark.sparkContext.broadcast((family.models, family.bins, draws, seed, names))
 
     def run(batches):
