@@ -77,10 +77,10 @@ def draw_columns(measured: dict[str, np.ndarray], normal: np.ndarray) -> dict[st
         p = measured.get(MATCH_PROBABILITY[survey])
         if p is None:
             continue
-        u = ndtr(normal[:, n_err + j])
-        keep = u < np.nan_to_num(p, nan=1.0)
+        u, p = ndtr(normal[:, n_err + j]), np.nan_to_num(p, nan=1.0)
+        keep = u < p
         p_alt = measured.get(ALT_PROBABILITY[survey])
-        runner_up = ~keep & (u < np.nan_to_num(p, nan=1.0) + np.nan_to_num(p_alt, nan=0.0)) if p_alt is not None else None
+        runner_up = ~keep & (u < p + np.nan_to_num(p_alt, nan=0.0)) if p_alt is not None else None
         for c in _survey_columns(survey, bands):
             if c not in out:
                 continue

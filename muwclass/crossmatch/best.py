@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from muwclass.crossmatch import likelihood as lk
+from muwclass.features import SURVEYS
 
 #: MW columns that get a catalog prefix in the per-source table (photometry keeps its name).
 PREFIXED = ("source_id", "ra", "dec", "err_maj", "err_min", "err_pa", "epoch", "pmra", "pmdec",
@@ -26,8 +27,7 @@ STAT_COLUMNS = {"_sep_arcsec": "sep", "_p_any": "p_any", "_p_i": "p_i", "_n_cand
 #: MW columns the classification reads, kept for the runner-up candidate too (``<c>_alt``;
 #: astrometry ``<prefix>_alt_<c>``), so the Monte-Carlo confidence can draw the counterpart
 #: among the two most probable candidates (and none) by their posteriors.
-ALT_VALUES = ("G", "e_G", "BP", "e_BP", "RP", "e_RP", "J", "e_J", "H", "e_H", "K", "e_K", "W1", "e_W1", "W2", "e_W2",
-              "W3", "e_W3", "parallax", "e_parallax", "rgeo", "pmra", "pmdec")
+ALT_VALUES = (*(c for bands in SURVEYS.values() for b in bands for c in (b, f"e_{b}")), "parallax", "e_parallax", "rgeo", "pmra", "pmdec")
 
 
 def alt_name(column: str, prefix: str, left_columns) -> str:

@@ -66,12 +66,6 @@ def _groups(part: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, int]:
     return codes.astype(np.int64), len(uniques)
 
 
-def _mag(part: pd.DataFrame, prior: mp.MagPrior | None, target: str) -> np.ndarray:
-    if prior is None:
-        return np.full(len(part), np.nan)
-    return part[f"{prior.column}_{target}"].to_numpy(dtype=float, na_value=np.nan)
-
-
 def rescored(part: pd.DataFrame, target: str, prior: mp.MagPrior | None, completeness: float) -> pd.DataFrame:
     """The left-joined partition with posteriors recomputed under the magnitude prior;
     ``_lr_pos`` keeps the positional likelihood ratio, ``_mag_factor`` the prior's factor."""
@@ -80,9 +74,10 @@ def rescored(part: pd.DataFrame, target: str, prior: mp.MagPrior | None, complet
     lr_pos = part["_lr"].to_numpy(dtype=float, na_value=np.nan)
     factor = np.where(rows, 1.0, np.nan)
     if prior is not None and rows.any():
-        factor[rows] = prior.factor(_mag(part, prior, target)[rows])
-    out.insert(out.columns.get_loc("_lr"), "_lr_pos", lr_pos)
-    out.insert(out.columns.get_loc("_lr"), "_mag_factor", factor)
+        factor[rows] = prior.factor(part[f"{prior.column}_{target}"].to_numpy(dtype=float, na_value=np.nan)[rows])
+    dtype = part["_lr"].dtype
+    out.insert(out.columns.get_loc("_lr"), "_lr_pos", pd.Series(lr_pos, index=out.index, dtype=dtype))
+    out.insert(out.columns.get_loc("_lr"), "_mag_factor", pd.Series(factor, index=out.index, dtype=dtype))
     if rows.any():
         group, n = _groups(part, rows)
         lr, post, p_any, p_i = mp.rescore(group, lr_pos[rows], factor[rows], completeness, n)
@@ -90,8 +85,6 @@ def rescored(part: pd.DataFrame, target: str, prior: mp.MagPrior | None, complet
             v = out[col].to_numpy(dtype=float, na_value=np.nan).copy()
             v[rows] = values
             out[col] = pd.Series(v, index=out.index, dtype=part[col].dtype)
-    for col in ("_lr_pos", "_mag_factor"):
-        out[col] = out[col].astype(part["_lr"].dtype)
     return out
 
 
@@ -183,9 +176,8 @@ class CrossmatchResult:
     priors: dict[str, mp.MagPrior | None]
 
 
-def _only_candidates(part: pd.DataFrame, target: str, prior, completeness: float, columns: list[str]) -> pd.DataFrame:
-    scored = rescored(part, target, prior, completeness)
-    return scored.loc[_candidate_rows(part, target), columns]
+def _only_candidates(scored: pd.DataFrame, target: str, columns: list[str]) -> pd.DataFrame:
+    return scored.loc[_candidate_rows(scored, target), columns]
 
 
 def crossmatch_chain(x: CrossmatchConfig, xray: lsdb.Catalog, mws: dict[str, lsdb.Catalog], persist: Persist = keep_lazy,
@@ -201,8 +193,8 @@ def crossmatch_chain(x: CrossmatchConfig, xray: lsdb.Catalog, mws: dict[str, lsd
         c = algo.completeness
         meta = rescored(raw.meta, target, prior, c)
         columns = ["source_id", "ra", "dec", f"source_id_{target}", f"ra_{target}", f"dec_{target}", *CANDIDATE_COLUMNS]
-        candidates[target] = raw.map_partitions(_only_candidates, target, prior, c, columns, meta=meta[columns])
         scored = raw.map_partitions(rescored, target, prior, c, meta=meta)
+        candidates[target] = scored.map_partitions(_only_candidates, target, columns, meta=meta[columns])
         mw_columns, cols = list(mw.columns), list(chained.columns)
         chained = scored.map_partitions(reduce_to_best, target, mw_columns, cols, meta=reduce_to_best(meta, target, mw_columns, cols))
         chained = _fallback(x, chained, target, mws)
