@@ -43,6 +43,8 @@ class DaskConfig(_Strict):
     threads_per_worker: int = Field(default=1, ge=1)
     memory_limit: str = "auto"
     dashboard: bool = False
+    # environment of LocalCluster workers, over Dask's and muwclass's malloc defaults
+    worker_env: dict[str, str] = Field(default_factory=dict)
 
 
 class SourceOverride(_Strict):

@@ -7,13 +7,43 @@ in ``conf/*.yaml``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 import logging
+import os
 import sys
 from pathlib import Path
 
 from muwclass.config import DaskConfig, SparkConfig
+
+
+#: glibc malloc settings for the processes that run the science (Spark's Python workers, Dask
+#: workers): numpy temporaries of a 20k-row task are 0.1-10 MB, which glibc's defaults mmap and
+#: unmap (or trim off the heap) on every free, paying page faults each time. Measured on one
+#: 20k-row classification task: 4.2 s default, 3.6 s with these, 7.2-8.4 s with Dask's
+#: ``MALLOC_TRIM_THRESHOLD_=65536``. The scale-1.0 crossmatch on Dask: 134, 142 s vs 139, 152 s
+#: with Dask's setting (alternating runs; about the machine's drift), peak RSS +0.3 GiB.
+NUMERIC_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(256 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(512 * 2**20)}
+
+
+@contextmanager
+def environ_kept() -> Iterator[Callable[[], None]]:
+    """Undo changes to ``os.environ`` made inside the block, also at its start-up.
+
+    Dask's nanny writes its worker settings (``MALLOC_TRIM_THRESHOLD_=65536``,
+    ``OMP_NUM_THREADS=1``) into the *parent's* environment when it spawns a worker; a Spark JVM
+    or subprocess started later in the same process inherited them and ran 1.4-1.7x slower.
+    """
+    saved = dict(os.environ)
+
+    def restore() -> None:
+        os.environ.clear()
+        os.environ.update(saved)
+
+    try:
+        yield restore
+    finally:
+        restore()
 
 
 @contextmanager
@@ -27,7 +57,8 @@ def dask_client(cfg: DaskConfig, local_directory: Path | None = None) -> Iterato
         with Client(cfg.scheduler, timeout="30s") as client:
             yield client
         return
-    with LocalCluster(
+    spawn_env = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **NUMERIC_MALLOC_ENV, **cfg.worker_env}
+    with environ_kept() as restore, dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env}), LocalCluster(
         n_workers=cfg.n_workers,
         threads_per_worker=cfg.threads_per_worker,
         memory_limit=cfg.memory_limit,
@@ -36,6 +67,7 @@ def dask_client(cfg: DaskConfig, local_directory: Path | None = None) -> Iterato
         local_directory=str(local_directory) if local_directory else None,
         silence_logs=logging.ERROR,
     ) as cluster, Client(cluster) as client:
+        restore()  # the workers have their settings; this process keeps its own
         if cfg.dashboard:
             print(f"Dask dashboard: {client.dashboard_link}")
         yield client
@@ -47,8 +79,6 @@ def spark_session(cfg: SparkConfig, app_name: str | None = None) -> Iterator["py
 
     The session is stopped at the end so the JVM and its Python workers do not outlive the job.
     """
-    import os
-
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # executors run the same venv
@@ -72,6 +102,7 @@ SPARK_DEFAULTS = {
     "spark.ui.showConsoleProgress": "false",  # our rich bar replaces Spark's console bar
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.python.worker.reuse": "true",
+    **{f"spark.executorEnv.{k}": v for k, v in NUMERIC_MALLOC_ENV.items()},  # Python workers too
 }
 
 
