@@ -1,16 +1,17 @@
 """Classification benchmark on the synthetic sky: the whole chain, and Spark vs a plain loop.
 
-    python -m bench.classify --scale 1.0 [--draws 100]
+    python -m bench.classify --scale 1.0 [--draws 100] [--compare-only]
 
 1. The whole ``classify-catalog`` chain from the synthetic catalogs (reused when the same
    scale/seed exists): import of all catalogs, crossmatch, train (or reuse), Spark
    classification with Monte-Carlo confidence, release. Wall time per stage, peak RSS.
 2. Baseline in the same run: the same rows through the same function
    (:func:`muwclass.spark_classify.classify_batch`) in plain Python processes, one per core,
-   no Spark, the model family loaded once per process and the same malloc settings as Spark's
-   Python workers. The machine's speed drifts by tens of percent over minutes, so the two
+   no Spark, the same columns, the model family loaded once per process and the same malloc
+   settings as Spark's Python workers. The machine's speed drifts by tens of percent over minutes, so the two
    alternate (plain, Spark again, plain) and ratio = best Spark classify job / best baseline.
-Writes bench/results/classify-scale<scale>.json and prints a table.
+Writes bench/results/classify-scale<scale>.json (``--compare-only``: part 2 alone on the last
+chain's outputs, classify-compare-scale<scale>.json) and prints a table.
 """
 
 from __future__ import annotations
@@ -71,49 +72,62 @@ def _spark_job(classify_main, cfg, work_dir: str, draws: int) -> float:
     return float(manifest["timings"]["spark_classify_job_seconds"])
 
 
+def _chain(cfg, classify_main, work_dir: str, draws: int, stages: dict[str, float]) -> tuple[float, list[float]]:
+    """The whole chain in this process; its seconds and the Spark job's."""
+    from jobs.crossmatch import run as crossmatch
+    from jobs.import_catalogs import run as import_catalogs
+    from muwclass.training import fit_family
+
+    t_chain = time.perf_counter()
+    with dask_client(cfg.dask, local_directory=cfg.work_dir / "dask") as client:
+        t0 = time.perf_counter()
+        import_catalogs(cfg, client, progress=True, force=True)
+        stages["import"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        crossmatch(cfg, client, progress=True)
+        stages["crossmatch"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    fit_family(cfg)
+    stages["train"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    spark_jobs = [_spark_job(classify_main, cfg, work_dir, draws)]
+    stages["classify_and_release"] = time.perf_counter() - t0
+    return time.perf_counter() - t_chain, spark_jobs
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--draws", type=int, default=None)
     p.add_argument("--work-dir", default=str(REPO_ROOT / "build" / "bench"))
+    p.add_argument("--compare-only", action="store_true", help="reuse the last chain's crossmatch and models: Spark vs plain only")
     args = p.parse_args(argv)
     from jobs.classify_catalog import main as classify_main
-    from jobs.crossmatch import run as crossmatch
-    from jobs.import_catalogs import run as import_catalogs
+    from muwclass.catalog_input import required_columns
     from muwclass.spark_classify import HEALPIX, dataset_dir, output_columns, task_count
-    from muwclass.training import fit_family, load_family
+    from muwclass.training import load_family
 
     cfg = load_run_config(REPO_ROOT / "conf" / "synthetic-sky.yaml", work_dir=args.work_dir)
     draws = args.draws or cfg.confidence.draws
-    synth = _synth(cfg, args.scale, args.seed)
     stages: dict[str, float] = {}
     with PeakRSS() as mem:
-        t_chain = time.perf_counter()
-        with dask_client(cfg.dask, local_directory=cfg.work_dir / "dask") as client:
-            t0 = time.perf_counter()
-            import_catalogs(cfg, client, progress=True, force=True)
-            stages["import"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            crossmatch(cfg, client, progress=True)
-            stages["crossmatch"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        fit_family(cfg)
-        stages["train"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        spark_jobs = [_spark_job(classify_main, cfg, args.work_dir, draws)]
-        stages["classify_and_release"] = time.perf_counter() - t0
-        chain = time.perf_counter() - t_chain
+        if args.compare_only:  # same sequence without the chain: Spark, plain, Spark, plain
+            synth, chain, spark_jobs = {"reused": True}, None, [_spark_job(classify_main, cfg, args.work_dir, draws)]
+        else:
+            synth = _synth(cfg, args.scale, args.seed)
+            chain, spark_jobs = _chain(cfg, classify_main, args.work_dir, draws, stages)
     release = cfg.work_dir / "release" / "latest"
     manifest = json.loads((release / "manifest.json").read_text())
     spark_session_seconds = manifest["timings"]["spark_classify_seconds"]
 
     # baseline: the same rows and function, one plain process per core, alternating with Spark
     family = load_family(cfg)
+    columns = [n for n, _ in output_columns(family.classes)]
     rows = pd.read_parquet(dataset_dir(cfg.hats_dir / "xmatch")).sort_values(HEALPIX, ignore_index=True)  # as Spark's ranges
+    rows = rows[required_columns(list(rows.columns), family.feature_sets, keep=columns)]  # as Spark's select
     cores = len(os.sched_getaffinity(0))
     chunks = np.array_split(np.arange(len(rows)), task_count(len(rows), cores))  # as many as the Spark tasks
-    columns = [n for n, _ in output_columns(family.classes)]
     work = [rows.iloc[c] for c in chunks]
     shared = (family.models, family.bins, draws, cfg.confidence.seed, columns)
     plain_runs = []
@@ -131,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         "sources": manifest["rows"],
         "synth_reused": synth.get("reused"),
         "stages_seconds": {k: round(v, 1) for k, v in stages.items()},
-        "chain_seconds": round(chain, 1),
-        "peak_rss_gib": mem.peak_gib,
+        "chain_seconds": round(chain, 1) if chain else None,
+        "peak_rss_gib": mem.peak_gib,  # of the chain
         "spark_classify_job_seconds": spark_seconds,
         "spark_classify_job_runs": spark_jobs,
         "plain_processes_runs": plain_runs,
@@ -144,17 +158,18 @@ def main(argv: list[str] | None = None) -> int:
     }
     result["targets_met"] = {
         "spark_over_plain": result["spark_over_plain"] <= TARGETS["spark_over_plain_max"],
-        "chain_minutes": chain / 60 <= TARGETS["chain_minutes_max"],
+        "chain_minutes": chain / 60 <= TARGETS["chain_minutes_max"] if chain else None,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"classify-scale{args.scale:g}.json"
+    out = RESULTS / f"classify-{'compare-' if args.compare_only else ''}scale{args.scale:g}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     table = Table(title=f"classification benchmark, synthetic sky scale {args.scale:g}, {draws} draws")
     table.add_column("what")
     table.add_column("seconds", justify="right")
     for k, v in result["stages_seconds"].items():
         table.add_row(f"chain: {k}", f"{v:.1f}")
-    table.add_row("chain: total", f"{chain:.1f}")
+    if chain:
+        table.add_row("chain: total", f"{chain:.1f}")
     table.add_row(f"Spark classify job (mapInPandas + write, local, all cores), best of {spark_jobs}", f"{spark_seconds:.1f}")
     table.add_row("Spark session start to stop (startup, count, job, counts)", f"{spark_session_seconds:.1f}")
     table.add_row(f"plain processes ({cores}), same rows and function, best of {plain_runs}", f"{plain_seconds:.1f}")
