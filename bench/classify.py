@@ -8,8 +8,9 @@
 2. Baseline in the same run: the same rows through the same function
    (:func:`muwclass.spark_classify.classify_batch`) in plain Python processes, one per core,
    no Spark, the same columns, the model family loaded once per process and the same malloc
-   settings as Spark's Python workers. The machine's speed drifts by tens of percent over minutes, so the two
-   alternate (plain, Spark again, plain) and ratio = best Spark classify job / best baseline.
+   settings as Spark's Python workers. The machine's speed drifts by tens of percent over
+   minutes, so the two alternate (plain, Spark again, plain) and ratio = best Spark classify
+   job / best baseline.
 Writes bench/results/classify-scale<scale>.json (``--compare-only``: part 2 alone on the last
 chain's outputs, classify-compare-scale<scale>.json) and prints a table.
 """

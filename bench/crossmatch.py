@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import time
 
 import lsdb
@@ -28,8 +29,6 @@ from rich.table import Table
 
 from bench.memory import PeakRSS
 from bench.run import RESULTS
-import shutil
-
 from muwclass.crossmatch.chain import algorithm_for, crossmatch_chain, fit_prior, rescored
 from muwclass.config import REPO_ROOT, load_run_config
 from muwclass.engines import dask_client

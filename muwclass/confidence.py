@@ -26,6 +26,7 @@ MATCH_PROBABILITY = {survey: f"p_match_{survey}" for survey in SURVEYS}
 ALT_PROBABILITY = {survey: f"p_alt_{survey}" for survey in SURVEYS}
 #: Gaia columns that go with the Gaia counterpart when a draw drops or replaces it
 GAIA_ASTROMETRY = ("parallax", "e_parallax", "parallax_over_error", "pm", "rgeo")
+CONFIDENT_CT = 2.0
 
 
 def _survey_columns(survey: str, bands: tuple[str, ...]) -> list[str]:
@@ -35,7 +36,6 @@ def _survey_columns(survey: str, bands: tuple[str, ...]) -> list[str]:
 def alt_columns() -> list[str]:
     """Runner-up candidate columns a draw may use instead of the best counterpart's."""
     return [f"{c}_alt" for survey, bands in SURVEYS.items() for c in _survey_columns(survey, bands)]
-CONFIDENT_CT = 2.0
 
 
 def source_seeds(source_ids: pd.Series, seed: int) -> np.ndarray:
@@ -119,12 +119,14 @@ def monte_carlo_proba(model, df: pd.DataFrame, n_draws: int, seed: int, id_colum
     n_cols = len(error_pairs()) + len(SURVEYS)
     normal = source_variates(source_seeds(df[id_column], seed), n_draws, n_cols)
     measured = measured_columns(df)
+    inputs = _model_inputs(model, df)
     base = {c: pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            for c in _model_inputs(model, df) if c not in measured}  # the same in every draw
+            for c in inputs if c not in measured}  # the same in every draw
     index = pd.RangeIndex(len(df))
 
     def predict(d: int) -> np.ndarray:
-        return model.predict_proba(pd.DataFrame({**base, **draw_columns(measured, normal[d])}, index=index))
+        drawn = draw_columns(measured, normal[d])  # also errors, match probabilities, runner-ups
+        return model.predict_proba(pd.DataFrame({c: drawn[c] if c in drawn else base[c] for c in inputs}, index=index))
 
     first = predict(0)
     shift = np.zeros_like(first)  # sums of deviations from the first draw: no cancellation
