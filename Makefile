@@ -9,11 +9,13 @@ SEED ?= 42
 
 FIELD ?= NGC3532
 
-.PHONY: setup test classify-catalog field import synth bench clean help
+.PHONY: setup lint format test test-fast classify-catalog field import synth bench clean help
 
 help:
 	@echo "make classify-catalog  run the catalog pipeline on the bundled data (conf/default.yaml)"
-	@echo "make test              run the test suite (bootstraps .venv)"
+	@echo "make test              style checks + the whole test suite (bootstraps .venv)"
+	@echo "make test-fast         style checks + the tests not marked slow (the edit-test loop, < 3 min)"
+	@echo "make lint / format     ruff: check style and import order / reformat the tree"
 	@echo "make field FIELD=NGC3532  classify one field (conf/fields/<FIELD>.yaml) -> build/fields/<FIELD>/"
 	@echo "make synth SCALE=1.0   write the synthetic sky to build/synthetic/synth"
 	@echo "make bench             benchmarks (synthetic sky at scale 1.0), JSON under bench/results/"
@@ -28,8 +30,21 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-test: setup
+# Style is part of the tests: a lint or format failure fails `make test` and CI.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
 	$(BIN)/python -m pytest -q
+
+# Unit tests and the quick engine tests; everything marked `slow` (end-to-end) is left out.
+test-fast: lint
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # The main job: ingest every configured catalog into HATS, crossmatch the X-ray catalog with
 # Gaia/2MASS/WISE, train (or reuse) the model family, classify on Spark, write the release.

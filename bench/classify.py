@@ -6,7 +6,7 @@
    scale/seed exists): import of all catalogs, crossmatch, train (or reuse), Spark
    classification with Monte-Carlo confidence, release. Wall time per stage, peak RSS.
 2. Baseline in the same run: the same rows through the same function
-   (:func:`muwclass.spark_classify.classify_batch`) in plain Python processes, one per core,
+   (:func:`muwclass.classification.spark_job.classify_batch`) in plain Python processes, one per core,
    no Spark, the same columns, the model family loaded once per process and the same malloc
    settings as Spark's Python workers. The machine's speed drifts by tens of percent over
    minutes, so the two alternate (plain, Spark again, plain) and ratio = best Spark classify
@@ -30,9 +30,9 @@ from rich.table import Table
 
 from bench.memory import PeakRSS
 from bench.run import _synth
-from muwclass.config import REPO_ROOT, load_run_config
-from muwclass.engines import NUMERIC_MALLOC_ENV, dask_client, environ_kept
-from muwclass.progress import console
+from muwclass.config.run import REPO_ROOT, load_run_config
+from muwclass.runtime.progress import console
+from muwclass.runtime.sessions import NUMERIC_MALLOC_ENV, dask_client, environ_kept
 
 RESULTS = REPO_ROOT / "bench" / "results"
 TARGETS = {"spark_over_plain_max": 1.3, "chain_minutes_max": 10.0}
@@ -47,7 +47,7 @@ def _plain_init(shared: tuple) -> None:
 
 
 def _plain_chunk(frame: pd.DataFrame) -> int:
-    from muwclass.spark_classify import classify_batch
+    from muwclass.classification.spark_job import classify_batch
 
     return len(classify_batch(frame, *_SHARED))
 
@@ -58,29 +58,34 @@ def _plain_run(work: list[pd.DataFrame], shared: tuple, cores: int) -> tuple[int
     with environ_kept():
         os.environ.update(NUMERIC_MALLOC_ENV)
         t0 = time.perf_counter()
-        with ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn"), initializer=_plain_init, initargs=(shared,)) as pool:
+        with ProcessPoolExecutor(
+            cores,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_plain_init,
+            initargs=(shared,),
+        ) as pool:
             done = sum(pool.map(_plain_chunk, work))
         return done, round(time.perf_counter() - t0, 1)
 
 
-def _spark_job(classify_main, cfg, work_dir: str, draws: int) -> float:
+def _spark_job(cfg, draws: int) -> float:
     """One ``classify-catalog`` run (a release of its own); its Spark job's seconds."""
+    from muwclass.release.run_classify_catalog import run_classify_catalog
+
     version = f"bench-{time.strftime('%Y%m%dT%H%M%S')}"
-    ns = argparse.Namespace(conf=str(REPO_ROOT / "conf" / "synthetic-sky.yaml"), data_dir=None, work_dir=work_dir, model="default",
-                            draws=draws, release_version=version, force=True, no_progress=False)
-    classify_main(ns)
-    manifest = json.loads((cfg.work_dir / "release" / version / "manifest.json").read_text())
+    run_classify_catalog(cfg, draws=draws, release_version=version, force=True)
+    manifest = json.loads((cfg.layout.releases / version / "manifest.json").read_text())
     return float(manifest["timings"]["spark_classify_job_seconds"])
 
 
-def _chain(cfg, classify_main, work_dir: str, draws: int, stages: dict[str, float]) -> tuple[float, list[float]]:
+def _chain(cfg, draws: int, stages: dict[str, float]) -> tuple[float, list[float]]:
     """The whole chain in this process; its seconds and the Spark job's."""
-    from jobs.crossmatch import run as crossmatch
-    from jobs.import_catalogs import run as import_catalogs
-    from muwclass.training import fit_family
+    from muwclass.classification.family import load_family
+    from muwclass.crossmatch.run_crossmatch import run_crossmatch as crossmatch
+    from muwclass.ingest.run_import import run_import as import_catalogs
 
     t_chain = time.perf_counter()
-    with dask_client(cfg.dask, local_directory=cfg.work_dir / "dask") as client:
+    with dask_client(cfg.dask, local_directory=cfg.layout.dask) as client:
         t0 = time.perf_counter()
         import_catalogs(cfg, client, progress=True, force=True)
         stages["import"] = time.perf_counter() - t0
@@ -88,10 +93,10 @@ def _chain(cfg, classify_main, work_dir: str, draws: int, stages: dict[str, floa
         crossmatch(cfg, client, progress=True)
         stages["crossmatch"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    fit_family(cfg)
+    load_family(cfg)
     stages["train"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    spark_jobs = [_spark_job(classify_main, cfg, work_dir, draws)]
+    spark_jobs = [_spark_job(cfg, draws)]
     stages["classify_and_release"] = time.perf_counter() - t0
     return time.perf_counter() - t_chain, spark_jobs
 
@@ -102,41 +107,46 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--draws", type=int, default=None)
     p.add_argument("--work-dir", default=str(REPO_ROOT / "build" / "bench"))
-    p.add_argument("--compare-only", action="store_true", help="reuse the last chain's crossmatch and models: Spark vs plain only")
+    p.add_argument(
+        "--compare-only",
+        action="store_true",
+        help="reuse the last chain's crossmatch and models: Spark vs plain only",
+    )
     args = p.parse_args(argv)
-    from jobs.classify_catalog import main as classify_main
-    from muwclass.catalog_input import required_columns
-    from muwclass.spark_classify import HEALPIX, dataset_dir, output_columns, task_count
-    from muwclass.training import load_family
+    from muwclass.classification.family import load_family
+    from muwclass.classification.inputs import required_columns
+    from muwclass.classification.spark_job import HEALPIX, dataset_dir, output_columns, task_count
 
     cfg = load_run_config(REPO_ROOT / "conf" / "synthetic-sky.yaml", work_dir=args.work_dir)
     draws = args.draws or cfg.confidence.draws
     stages: dict[str, float] = {}
     with PeakRSS() as mem:
         if args.compare_only:  # same sequence without the chain: Spark, plain, Spark, plain
-            synth, chain, spark_jobs = {"reused": True}, None, [_spark_job(classify_main, cfg, args.work_dir, draws)]
+            synth, chain, spark_jobs = {"reused": True}, None, [_spark_job(cfg, draws)]
         else:
             synth = _synth(cfg, args.scale, args.seed)
-            chain, spark_jobs = _chain(cfg, classify_main, args.work_dir, draws, stages)
-    release = cfg.work_dir / "release" / "latest"
+            chain, spark_jobs = _chain(cfg, draws, stages)
+    release = cfg.layout.releases / "latest"
     manifest = json.loads((release / "manifest.json").read_text())
     spark_session_seconds = manifest["timings"]["spark_classify_seconds"]
 
     # baseline: the same rows and function, one plain process per core, alternating with Spark
     family = load_family(cfg)
     columns = [n for n, _ in output_columns(family.classes)]
-    rows = pd.read_parquet(dataset_dir(cfg.hats_dir / "xmatch")).sort_values(HEALPIX, ignore_index=True)  # as Spark's ranges
+    rows = pd.read_parquet(dataset_dir(cfg.layout.xmatch)).sort_values(
+        HEALPIX, ignore_index=True
+    )  # as Spark's ranges
     rows = rows[required_columns(list(rows.columns), family.feature_sets, keep=columns)]  # as Spark's select
     cores = len(os.sched_getaffinity(0))
     chunks = np.array_split(np.arange(len(rows)), task_count(len(rows), cores))  # as many as the Spark tasks
     work = [rows.iloc[c] for c in chunks]
-    shared = (family.models, family.bins, draws, cfg.confidence.seed, columns)
+    shared = (family, draws, cfg.confidence.seed, columns)
     plain_runs = []
     for again in (True, False):
         done, seconds = _plain_run(work, shared, cores)
         plain_runs.append(seconds)
         if again:
-            spark_jobs.append(_spark_job(classify_main, cfg, args.work_dir, draws))
+            spark_jobs.append(_spark_job(cfg, draws))
     spark_seconds, plain_seconds = min(spark_jobs), min(plain_runs)
 
     result = {
@@ -171,11 +181,18 @@ def main(argv: list[str] | None = None) -> int:
         table.add_row(f"chain: {k}", f"{v:.1f}")
     if chain:
         table.add_row("chain: total", f"{chain:.1f}")
-    table.add_row(f"Spark classify job (mapInPandas + write, local, all cores), best of {spark_jobs}", f"{spark_seconds:.1f}")
+    table.add_row(
+        f"Spark classify job (mapInPandas + write, local, all cores), best of {spark_jobs}",
+        f"{spark_seconds:.1f}",
+    )
     table.add_row("Spark session start to stop (startup, count, job, counts)", f"{spark_session_seconds:.1f}")
-    table.add_row(f"plain processes ({cores}), same rows and function, best of {plain_runs}", f"{plain_seconds:.1f}")
+    table.add_row(
+        f"plain processes ({cores}), same rows and function, best of {plain_runs}", f"{plain_seconds:.1f}"
+    )
     console.print(table, width=120)
-    console.print(f"Spark / plain = {result['spark_over_plain']}; peak RSS {mem.peak_gib} GiB; targets met {result['targets_met']}; written {out}")
+    console.print(
+        f"Spark / plain = {result['spark_over_plain']}; peak RSS {mem.peak_gib} GiB; targets met {result['targets_met']}; written {out}"
+    )
     return 0
 
 

@@ -19,12 +19,12 @@ import pandas as pd
 import yaml
 
 from bench.run import RESULTS
-from jobs.crossmatch import run as crossmatch
-from jobs.import_catalogs import run as import_catalogs
-from muwclass.config import REPO_ROOT, load_run_config
+from muwclass.config.run import REPO_ROOT, load_run_config
+from muwclass.crossmatch.run_crossmatch import run_crossmatch as crossmatch
 from muwclass.crossmatch.validation import photometry_recovery
-from muwclass.engines import dask_client
-from muwclass.progress import console
+from muwclass.ingest.run_import import run_import as import_catalogs
+from muwclass.runtime.progress import console
+from muwclass.runtime.sessions import dask_client
 
 CATALOGS = {
     "csc": ("csc_master", "buildtd/CSCv2_TD_ave.csv"),
@@ -52,11 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(conf))
     cfg = load_run_config(path)
-    with dask_client(cfg.dask, local_directory=cfg.work_dir / "dask") as client:
+    with dask_client(cfg.dask, local_directory=cfg.layout.dask) as client:
         import_catalogs(cfg, client, progress=False)
         report = crossmatch(cfg, client, progress=False)
-    x = lsdb.read_hats(cfg.hats_dir / "xmatch").compute().set_index("source_id")
-    td = pd.read_csv(cfg.data_dir / "td" / "TD_Yang2022.csv", dtype=str).drop_duplicates("CSCv2_name").set_index("CSCv2_name")
+    x = lsdb.read_hats(cfg.layout.xmatch).compute().set_index("source_id")
+    td = (
+        pd.read_csv(cfg.data_dir / "td" / "TD_Yang2022.csv", dtype=str)
+        .drop_duplicates("CSCv2_name")
+        .set_index("CSCv2_name")
+    )
     summary, mismatches = {}, []
     for td_col, ours in BANDS.items():
         r = photometry_recovery(x, td, td_col, ours)
@@ -69,10 +73,21 @@ def main(argv: list[str] | None = None) -> int:
     table = pd.concat(mismatches, ignore_index=True)
     table.to_csv(RESULTS / "crossmatch-real-mismatches.csv", index=False)
     out = RESULTS / "crossmatch-real.json"
-    out.write_text(json.dumps({"crossmatch_seconds": report["seconds"], "recovery": summary, "target": 0.95,
-                               "wise_from": x["wise_from"].value_counts().to_dict()}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "crossmatch_seconds": report["seconds"],
+                "recovery": summary,
+                "target": 0.95,
+                "wise_from": x["wise_from"].value_counts().to_dict(),
+            },
+            indent=2,
+        )
+    )
     for band, r in summary.items():
-        console.print(f"{band}: {r['recovered']} of {r['with_value']} published values recovered ({r['fraction']:.3f})")
+        console.print(
+            f"{band}: {r['recovered']} of {r['with_value']} published values recovered ({r['fraction']:.3f})"
+        )
     console.print(f"written {out} and {len(table)} mismatches to crossmatch-real-mismatches.csv")
     return 0
 

@@ -20,15 +20,25 @@ import time
 from rich.table import Table
 
 from bench.memory import PeakRSS
-from jobs.evaluate import run as evaluate
-from muwclass.config import REPO_ROOT, load_run_config
-from muwclass.progress import console
+from muwclass.config.run import REPO_ROOT, load_run_config
+from muwclass.evaluation.run_evaluate import run_evaluate as evaluate
+from muwclass.runtime.progress import console
 
 RESULTS = REPO_ROOT / "bench" / "results"
 #: Yang et al. 2022, LOO on TD_Yang2022.csv
 PUBLISHED = {
-    "accuracy": 0.886, "balanced_accuracy": 0.702,
-    "recall": {"AGN": 0.925, "YSO": 0.935, "LM-STAR": 0.860, "HM-STAR": 0.720, "NS": 0.678, "HMXB": 0.692, "CV": 0.545, "LMXB": 0.262},
+    "accuracy": 0.886,
+    "balanced_accuracy": 0.702,
+    "recall": {
+        "AGN": 0.925,
+        "YSO": 0.935,
+        "LM-STAR": 0.860,
+        "HM-STAR": 0.720,
+        "NS": 0.678,
+        "HMXB": 0.692,
+        "CV": 0.545,
+        "LMXB": 0.262,
+    },
 }
 TARGETS = {"loo_balanced_accuracy": 0.75, "loo_accuracy": 0.89, "loo_minutes": 30.0, "kfold_minutes": 3.0}
 COMPARED = ["default", "muwclass2022", "hgb"]
@@ -40,8 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-loo", action="store_true", help="10-fold only (minutes instead of half an hour)")
     args = p.parse_args(argv)
     cfg = load_run_config(args.conf)
-    out_root = cfg.work_dir / "bench" / "evaluation"
-    result: dict = {"machine": {"cpus": _cpus(), "python": platform.python_version()}, "published": PUBLISHED, "targets": TARGETS}
+    out_root = cfg.layout.bench("evaluation")
+    result: dict = {
+        "machine": {"cpus": _cpus(), "python": platform.python_version()},
+        "published": PUBLISHED,
+        "targets": TARGETS,
+    }
 
     with PeakRSS() as mem:
         t0 = time.perf_counter()
@@ -68,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
             "loo_minutes": loo["wall_seconds"] / 60 <= TARGETS["loo_minutes"],
             "kfold_minutes": kfold["models"]["default"]["wall_seconds"] / 60 <= TARGETS["kfold_minutes"],
         }
-        result["loo_speedup_vs_muwclass2022_estimate"] = round(result["muwclass2022_loo_minutes_estimate"] * 60 / loo["wall_seconds"], 1)
+        result["loo_speedup_vs_muwclass2022_estimate"] = round(
+            result["muwclass2022_loo_minutes_estimate"] * 60 / loo["wall_seconds"], 1
+        )
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / "evaluation.json"
@@ -94,17 +110,43 @@ def _print(result: dict) -> None:
     table = Table(title="evaluation on TD_Yang2022.csv (2941 sources)")
     for col in ["run", "accuracy", "bal. acc.", "minutes", *classes]:
         table.add_column(col, justify="right")
-    rows = [("published LOO (Yang+22)", PUBLISHED["accuracy"], PUBLISHED["balanced_accuracy"], None, PUBLISHED["recall"])]
+    rows = [
+        (
+            "published LOO (Yang+22)",
+            PUBLISHED["accuracy"],
+            PUBLISHED["balanced_accuracy"],
+            None,
+            PUBLISHED["recall"],
+        )
+    ]
     if "loo" in result:
         r = result["loo"]
-        rows.append(("default, LOO", r["accuracy"], r["balanced_accuracy"], r["wall_seconds"] / 60, r["recall"]))
+        rows.append(
+            ("default, LOO", r["accuracy"], r["balanced_accuracy"], r["wall_seconds"] / 60, r["recall"])
+        )
     for name, r in result["kfold"].items():
         if isinstance(r, dict):
-            rows.append((f"{name}, 10-fold", r["accuracy"], r["balanced_accuracy"], r["wall_seconds"] / 60, r["recall"]))
+            rows.append(
+                (
+                    f"{name}, 10-fold",
+                    r["accuracy"],
+                    r["balanced_accuracy"],
+                    r["wall_seconds"] / 60,
+                    r["recall"],
+                )
+            )
     for name, acc, bal, minutes, recall in rows:
-        table.add_row(name, f"{acc:.3f}", f"{bal:.3f}", "" if minutes is None else f"{minutes:.1f}", *(f"{recall.get(c, float('nan')):.2f}" for c in classes))
+        table.add_row(
+            name,
+            f"{acc:.3f}",
+            f"{bal:.3f}",
+            "" if minutes is None else f"{minutes:.1f}",
+            *(f"{recall.get(c, float('nan')):.2f}" for c in classes),
+        )
     console.print(table, width=170)
-    console.print(f"published recipe (muwclass2022) LOO estimated at {result['muwclass2022_loo_minutes_estimate']} min from its per-fit time")
+    console.print(
+        f"published recipe (muwclass2022) LOO estimated at {result['muwclass2022_loo_minutes_estimate']} min from its per-fit time"
+    )
     if "targets_met" in result:
         console.print(f"targets {TARGETS}: met {result['targets_met']}")
 

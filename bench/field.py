@@ -20,8 +20,8 @@ import time
 from rich.table import Table
 
 from bench.memory import PeakRSS
-from muwclass.config import CONF_DIR, REPO_ROOT, load_run_config
-from muwclass.progress import console
+from muwclass.config.run import CONF_DIR, REPO_ROOT, load_run_config
+from muwclass.runtime.progress import console
 
 RESULTS = REPO_ROOT / "bench" / "results"
 FIELDS = ("NGC3532", "IC2395", "IC2395_CXO", "3FGLJ1306.4-6043")
@@ -30,7 +30,12 @@ TARGET_SECONDS = 60.0
 
 def _run(conf) -> float:
     t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "muwclass.cli", "field", "--conf", str(conf)], cwd=REPO_ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "muwclass.cli", "field", "--conf", str(conf)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise SystemExit(f"muwclass field --conf {conf} failed:\n{done.stderr[-3000:]}")
     return time.perf_counter() - t0
@@ -47,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         with PeakRSS() as mem:
             seconds = _run(conf)
         cfg = load_run_config(conf)
-        summary = json.loads((cfg.work_dir / "fields" / name / "summary.json").read_text())
+        summary = json.loads((cfg.layout.field(name) / "summary.json").read_text())
         rows[name] = {
             "wall_seconds": round(seconds, 1),
             "stages_seconds": summary["seconds"],
@@ -66,7 +71,13 @@ def main(argv: list[str] | None = None) -> int:
         table.add_column(col, justify="right")
     for name, r in rows.items():
         s = r["stages_seconds"]
-        table.add_row(name, str(r["sources"]), f"{r['wall_seconds']:.1f}", *(f"{s[k]:.1f}" for k in ("read", "crossmatch", "classify", "write")), f"{r['peak_rss_gib']:.2f}")
+        table.add_row(
+            name,
+            str(r["sources"]),
+            f"{r['wall_seconds']:.1f}",
+            *(f"{s[k]:.1f}" for k in ("read", "crossmatch", "classify", "write")),
+            f"{r['peak_rss_gib']:.2f}",
+        )
     console.print(table)
     console.print(f"written {path}")
     return 0

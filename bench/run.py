@@ -22,9 +22,9 @@ from pathlib import Path
 from rich.table import Table
 
 from bench.memory import PeakRSS
-from muwclass.config import REPO_ROOT, load_run_config
-from muwclass.engines import dask_client
-from muwclass.progress import console
+from muwclass.config.run import REPO_ROOT, load_run_config
+from muwclass.runtime.progress import console
+from muwclass.runtime.sessions import dask_client
 
 RESULTS = REPO_ROOT / "bench" / "results"
 
@@ -32,36 +32,54 @@ RESULTS = REPO_ROOT / "bench" / "results"
 def _synth(cfg, scale: float, seed: int) -> dict:
     from muwclass.synth import generate_sky
 
-    manifest = cfg.synth_dir / "manifest.json"
+    manifest = cfg.layout.synth / "manifest.json"
     if manifest.exists():
         m = json.loads(manifest.read_text())
         if m.get("scale") == scale and m.get("seed") == seed:
             return {"reused": True, "seconds": 0.0, **m}
-    shutil.rmtree(cfg.synth_dir, ignore_errors=True)
+    shutil.rmtree(cfg.layout.synth, ignore_errors=True)
     t0 = time.perf_counter()
     with PeakRSS() as mem:
-        summary = generate_sky(cfg.synth_dir, scale=scale, seed=seed, data_dir=cfg.data_dir, progress=True)
-    return {"reused": False, "seconds": round(time.perf_counter() - t0, 1), "peak_rss_gib": mem.peak_gib, **summary}
+        summary = generate_sky(cfg.layout.synth, scale=scale, seed=seed, data_dir=cfg.data_dir, progress=True)
+    return {
+        "reused": False,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "peak_rss_gib": mem.peak_gib,
+        **summary,
+    }
 
 
 def _plain_hats_import(files: list[Path], out: Path, client) -> dict:
+    import pyarrow.parquet as pq
     from hats_import.catalog.arguments import ImportArguments
     from hats_import.pipeline import pipeline_with_client
-    import pyarrow.parquet as pq
 
     rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
     shutil.rmtree(out, ignore_errors=True)
     args = ImportArguments(
-        output_artifact_name="gaia_plain", output_path=out, input_file_list=[str(f) for f in files],
-        file_reader="parquet", ra_column="RA_ICRS", dec_column="DE_ICRS", pixel_threshold=2_000_000,
-        highest_healpix_order=8, progress_bar=True, simple_progress_bar=True, resume=False,
+        output_artifact_name="gaia_plain",
+        output_path=out,
+        input_file_list=[str(f) for f in files],
+        file_reader="parquet",
+        ra_column="RA_ICRS",
+        dec_column="DE_ICRS",
+        pixel_threshold=2_000_000,
+        highest_healpix_order=8,
+        progress_bar=True,
+        simple_progress_bar=True,
+        resume=False,
     )
     t0 = time.perf_counter()
     with PeakRSS() as mem:
         pipeline_with_client(args, client)
     sec = time.perf_counter() - t0
     shutil.rmtree(out, ignore_errors=True)
-    return {"rows": rows, "seconds": round(sec, 1), "rows_per_s": round(rows / sec), "peak_rss_gib": mem.peak_gib}
+    return {
+        "rows": rows,
+        "seconds": round(sec, 1),
+        "rows_per_s": round(rows / sec),
+        "peak_rss_gib": mem.peak_gib,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,15 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--work-dir", default=str(REPO_ROOT / "build" / "bench"))
     args = p.parse_args(argv)
-    from jobs.import_catalogs import run
+    from muwclass.ingest.run_import import run_import as run
 
     cfg = load_run_config(REPO_ROOT / "conf" / "synthetic-sky.yaml", work_dir=args.work_dir)
     synth = _synth(cfg, args.scale, args.seed)
-    shutil.rmtree(cfg.hats_dir, ignore_errors=True)
+    shutil.rmtree(cfg.layout.hats, ignore_errors=True)
     for sub in ("staging", "quarantine", "reports", "candidates"):
-        shutil.rmtree(cfg.work_dir / sub, ignore_errors=True)
-    with dask_client(cfg.dask, local_directory=cfg.work_dir / "dask") as client:
-        baseline = _plain_hats_import(sorted((cfg.synth_dir / "gaia").glob("*.parquet")), cfg.work_dir / "plain", client)
+        shutil.rmtree(cfg.layout.root / sub, ignore_errors=True)  # the import products of the last run
+    with dask_client(cfg.dask, local_directory=cfg.layout.dask) as client:
+        baseline = _plain_hats_import(
+            sorted((cfg.layout.synth / "gaia").glob("*.parquet")), cfg.layout.bench("plain"), client
+        )
         t0 = time.perf_counter()
         with PeakRSS() as mem:
             reports = run(cfg, client, progress=True, force=True)
@@ -97,7 +117,20 @@ def main(argv: list[str] | None = None) -> int:
             "rows": rows,
             "rows_per_s": round(rows / total_sec),
             "peak_rss_gib": mem.peak_gib,
-            "per_catalog": {r["catalog"]: {k: r[k] for k in ("rows_in", "imported", "quarantined", "merged_duplicates", "partitions", "seconds")} for r in reports},
+            "per_catalog": {
+                r["catalog"]: {
+                    k: r[k]
+                    for k in (
+                        "rows_in",
+                        "imported",
+                        "quarantined",
+                        "merged_duplicates",
+                        "partitions",
+                        "seconds",
+                    )
+                }
+                for r in reports
+            },
         },
         "ratio_gaia_ours_vs_plain": round(gaia["seconds"] / baseline["seconds"], 2),
         "targets": {"all_catalogs_seconds_max": 180, "peak_rss_gib_max": 8},
@@ -109,12 +142,32 @@ def main(argv: list[str] | None = None) -> int:
     table = Table(title=f"import benchmark, synthetic sky scale {args.scale:g} (seed {args.seed})")
     for col in ("what", "rows", "seconds", "rows/s", "peak RSS GiB"):
         table.add_column(col, justify="right" if col != "what" else "left")
-    table.add_row("baseline: plain hats-import, gaia", f"{baseline['rows']:,}", str(baseline["seconds"]), f"{baseline['rows_per_s']:,}", str(baseline["peak_rss_gib"]))
+    table.add_row(
+        "baseline: plain hats-import, gaia",
+        f"{baseline['rows']:,}",
+        str(baseline["seconds"]),
+        f"{baseline['rows_per_s']:,}",
+        str(baseline["peak_rss_gib"]),
+    )
     for r in reports:
-        table.add_row(f"ours: {r['catalog']}", f"{r['rows_in']:,}", str(r["seconds"]), f"{round(r['rows_in'] / max(r['seconds'], 1e-9)):,}", "")
-    table.add_row("ours: all catalogs", f"{rows:,}", f"{total_sec:.1f}", f"{round(rows / total_sec):,}", str(mem.peak_gib))
+        table.add_row(
+            f"ours: {r['catalog']}",
+            f"{r['rows_in']:,}",
+            str(r["seconds"]),
+            f"{round(r['rows_in'] / max(r['seconds'], 1e-9)):,}",
+            "",
+        )
+    table.add_row(
+        "ours: all catalogs",
+        f"{rows:,}",
+        f"{total_sec:.1f}",
+        f"{round(rows / total_sec):,}",
+        str(mem.peak_gib),
+    )
     console.print(table)
-    console.print(f"gaia: ours / plain hats-import = {result['ratio_gaia_ours_vs_plain']}x; targets met: {result['meets_targets']}; written {out}")
+    console.print(
+        f"gaia: ours / plain hats-import = {result['ratio_gaia_ours_vs_plain']}x; targets met: {result['meets_targets']}; written {out}"
+    )
     return 0
 
 

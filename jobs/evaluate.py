@@ -1,113 +1,12 @@
-"""``muwclass evaluate``: stratified k-fold or exact leave-one-out of the configured models on Spark.
+"""k-fold or leave-one-out evaluation of the configured models on Spark.
 
-Each model of ``evaluation.models`` is scored on the *same* folds (folds are Spark tasks; every
-fold refits the whole pipeline, oversampling included, on its training part). Writes to ``--out``:
-``metrics.json``, ``confusion.png``, ``importances.png`` + ``importances.csv``,
-``oof_probabilities.csv``, ``reliability.png`` and, with several models, ``comparison.csv``.
+``muwclass evaluate`` as a script: ``python -m jobs.evaluate [--conf FILE ...]`` or
+``spark-submit jobs/evaluate.py [--conf FILE ...]``; the arguments are those of ``muwclass evaluate --help``.
 """
 
-from __future__ import annotations
+import sys
 
-import argparse
-import json
-import time
-from pathlib import Path
+from muwclass.cli import run_stage
 
-import numpy as np
-import pandas as pd
-
-from muwclass.config import ConfigError, RunConfig, load_run_config
-from muwclass.cross_validation import LOO, CrossValidation, FoldError, plan_folds, run_folds
-from muwclass.engines import spark_session
-from muwclass.evaluation import classification_metrics, comparison_table, confusion, importance_summary, top_class_reliability
-from muwclass.model import build_pipeline
-from muwclass.plots import confusion_matrices, feature_importances, reliability_diagram
-from muwclass.progress import console
-from muwclass.training_set import load_training_set
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--folds", default=None, help="number of stratified folds, or 'loo' (default: evaluation.folds, 10)")
-    p.add_argument("--models", default=None, help="comma-separated model names from `models` (default: evaluation.models)")
-    p.add_argument("--out", default=None, help="output directory (default: <work_dir>/evaluation/<folds>)")
-    p.add_argument("--permutation-repeats", type=int, default=None, help="permutation-importance repeats per fold (0 = off)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-
-
-def parse_folds(value: str | int | None, default: int | str) -> int | str:
-    if value is None:
-        return default
-    if str(value).lower() == LOO:
-        return LOO
-    try:
-        return int(value)
-    except ValueError:
-        raise ConfigError(f"--folds must be an integer or '{LOO}', got {value!r}") from None
-
-
-def run(cfg: RunConfig, folds: int | str, models: list[str], out: Path, permutation_repeats: int, progress: bool = True) -> dict:
-    """Score every model on the same folds; write the report files; return the metrics."""
-    scheme = cfg.model(models[0]).classes
-    for name in models:
-        if cfg.model(name).classes != scheme:
-            raise ConfigError(f"models {models} use different class schemes: they cannot share folds")
-    td = load_training_set(cfg.data_dir / cfg.training_set, scheme=scheme)
-    y = td["label"].to_numpy(dtype=object)
-    classes = sorted(set(y))
-    try:
-        plan = plan_folds(y, folds, cfg.evaluation.seed)
-    except FoldError as exc:
-        raise ConfigError(f"{cfg.training_set}: {exc}") from None
-    if folds == LOO and permutation_repeats:
-        console.print("leave-one-out: permutation importances need more than one test source per fold; impurity only")
-        permutation_repeats = 0
-    kind = "leave-one-out" if folds == LOO else f"{folds}-fold"
-    out.mkdir(parents=True, exist_ok=True)
-    results: dict[str, dict] = {}
-    runs: dict[str, CrossValidation] = {}
-    with spark_session(cfg.spark, app_name="muwclass-evaluate") as spark:
-        for name in models:
-            t0 = time.perf_counter()
-            template = build_pipeline(cfg.model(name))
-            cv = run_folds(spark, td, y, plan, template, classes, kind, permutation_repeats, cfg.evaluation.seed, progress)
-            m = classification_metrics(y, cv.proba, classes)
-            m.update(folds=kind, n_folds=len(plan), wall_seconds=round(time.perf_counter() - t0, 2), model=name, model_config=cfg.model(name).model_dump())
-            results[name], runs[name] = m, cv
-            console.print(f"{name}: {kind} accuracy {m['accuracy']:.3f}, balanced accuracy {m['balanced_accuracy']:.3f} ({m['wall_seconds']:.0f} s)")
-    main_name = models[0]
-    _write_reports(out, td, y, classes, runs[main_name], results[main_name], kind)
-    report = {**results[main_name], "training_set": cfg.training_set}
-    if len(models) > 1:
-        report["models"] = results
-        comparison_table(results).to_csv(out / "comparison.csv", float_format="%.4f")
-    (out / "metrics.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    return report
-
-
-def _write_reports(out: Path, td: pd.DataFrame, y: np.ndarray, classes: list[str], cv: CrossValidation, m: dict, kind: str) -> None:
-    title = f"{kind}: accuracy {m['accuracy']:.3f}, balanced accuracy {m['balanced_accuracy']:.3f}"
-    confusion_matrices(confusion(y, cv.proba, classes), confusion(y, cv.proba, classes, normalize=True), out / "confusion.png", title)
-    importances = {k: v for k, v in (("impurity", cv.impurity), ("permutation", cv.permutation)) if v is not None}
-    if importances:
-        feature_importances(importances, out / "importances.png", f"feature importances, {kind}")
-        pd.concat({k: importance_summary(v) for k, v in importances.items()}, names=["kind"]).to_csv(out / "importances.csv", float_format="%.5g")
-    oof = pd.DataFrame({"source_id": td["source_id"].to_numpy(), "label": y, "fold": cv.fold_of})
-    oof["predicted"] = np.asarray(classes, dtype=object)[cv.proba.argmax(axis=1)]
-    for j, c in enumerate(classes):
-        oof[f"P_{c}"] = cv.proba[:, j]
-    oof.to_csv(out / "oof_probabilities.csv", index=False, float_format="%.4f")
-    rel = top_class_reliability(y, cv.proba, classes)
-    reliability_diagram({"top class": rel}, out / "reliability.png", f"calibration, {kind}", "top-class probability (bin mean)", "fraction classified right")
-
-
-def main(args: argparse.Namespace) -> int:
-    cfg = load_run_config(args.conf, data_dir=args.data_dir, work_dir=args.work_dir)
-    folds = parse_folds(args.folds, cfg.evaluation.folds)
-    models = [m.strip() for m in args.models.split(",")] if args.models else list(cfg.evaluation.models)
-    for name in models:
-        cfg.model(name)
-    out = Path(args.out) if args.out else cfg.work_dir / "evaluation" / str(folds)
-    repeats = cfg.evaluation.permutation_repeats if args.permutation_repeats is None else args.permutation_repeats
-    report = run(cfg, folds, models, out, repeats, progress=not args.no_progress)
-    console.print(f"evaluation written to {out} (accuracy {report['accuracy']:.3f}, balanced accuracy {report['balanced_accuracy']:.3f})")
-    return 0
+if __name__ == "__main__":
+    sys.exit(run_stage("evaluate"))

@@ -22,8 +22,8 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def dask_client():
     """A real two-worker LocalCluster (processes), shared by the tests of a session."""
-    from muwclass.config import DaskConfig
-    from muwclass.engines import dask_client as make_client
+    from muwclass.config.run import DaskConfig
+    from muwclass.runtime.sessions import dask_client as make_client
 
     with make_client(DaskConfig(n_workers=2, threads_per_worker=1, memory_limit="4GiB")) as client:
         yield client
@@ -51,8 +51,25 @@ def write_conf(tmp_path, data_dir):
 @pytest.fixture(scope="session")
 def spark():
     """A real Spark ``local[2]`` session shared by the tests of a session."""
-    from muwclass.config import SparkConfig
-    from muwclass.engines import spark_session
+    from muwclass.config.run import SparkConfig
+    from muwclass.runtime.sessions import spark_session
 
-    with spark_session(SparkConfig(master="local[2]", conf={"spark.sql.shuffle.partitions": "4"}), app_name="muwclass-tests") as session:
+    with spark_session(
+        SparkConfig(master="local[2]", conf={"spark.sql.shuffle.partitions": "4"}), app_name="muwclass-tests"
+    ) as session:
         yield session
+
+
+#: fixtures that start an engine, and the marker a test using them gets
+ENGINE_FIXTURES = {"dask_client": "dask", "spark": "spark", "crossmatched": "dask"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark tests by what they start: ``dask``/``spark`` from the engine fixtures they use, and
+    every end-to-end test (``tests/e2e``) ``slow``; module-level ``pytestmark`` adds the rest."""
+    for item in items:
+        for fixture, marker in ENGINE_FIXTURES.items():
+            if fixture in item.fixturenames:
+                item.add_marker(marker)
+        if "e2e" in item.path.parts:
+            item.add_marker("slow")

@@ -55,8 +55,10 @@ class AdqlError(ValueError):
 def angular_sep_deg(ra1, dec1, ra2, dec2) -> np.ndarray:
     """Great-circle separation in degrees (astropy's Vincenty formula)."""
     sep = angular_separation(
-        np.asarray(ra1, float) * u.deg, np.asarray(dec1, float) * u.deg,
-        np.asarray(ra2, float) * u.deg, np.asarray(dec2, float) * u.deg,
+        np.asarray(ra1, float) * u.deg,
+        np.asarray(dec1, float) * u.deg,
+        np.asarray(ra2, float) * u.deg,
+        np.asarray(dec2, float) * u.deg,
     )
     return sep.to_value(u.deg)
 
@@ -79,7 +81,9 @@ def run_adql(
         missing = {cone["ra_col"], cone["dec_col"]} - set(frame.columns)
         if missing:
             raise AdqlError(f"column(s) {sorted(missing)} not in table '{name}'")
-        sep = angular_sep_deg(frame[cone["ra_col"]], frame[cone["dec_col"]], float(cone["ra"]), float(cone["dec"]))
+        sep = angular_sep_deg(
+            frame[cone["ra_col"]], frame[cone["dec_col"]], float(cone["ra"]), float(cone["dec"])
+        )
         frame = frame[sep <= float(cone["r"])]
     cols = [c.strip() for c in m["cols"].split(",")]
     if cols != ["*"]:
@@ -151,7 +155,10 @@ class _TapHandler(BaseHTTPRequestHandler):
         params = self._params()
         self.queries.append(params)
         try:
-            if params.get("REQUEST", "doQuery").lower() != "doquery" or params.get("LANG", "ADQL").upper() != "ADQL":
+            if (
+                params.get("REQUEST", "doQuery").lower() != "doquery"
+                or params.get("LANG", "ADQL").upper() != "ADQL"
+            ):
                 raise AdqlError(f"unsupported REQUEST/LANG {params.get('REQUEST')}/{params.get('LANG')}")
             maxrec = int(params["MAXREC"]) if params.get("MAXREC") else None
             frame, overflow = run_adql(self.tables, params.get("QUERY", ""), maxrec, self.limit)
@@ -179,13 +186,17 @@ def serve(handler_factory) -> Iterator[tuple[str, ThreadingHTTPServer]]:
 
 
 @contextmanager
-def tap_server(tables: dict[str, pd.DataFrame], limit: int | None = None) -> Iterator[tuple[str, type[_TapHandler]]]:
+def tap_server(
+    tables: dict[str, pd.DataFrame], limit: int | None = None
+) -> Iterator[tuple[str, type[_TapHandler]]]:
     """A TAP service at ``<url>`` (queries go to ``<url>/sync``) serving ``tables``.
 
     ``limit`` is the service's own row limit (like a real archive's sync limit). Yields the
     base URL and the handler class, whose ``requests_seen`` / ``queries`` record what came in.
     """
-    handler = type("Handler", (_TapHandler,), {"tables": tables, "limit": limit, "requests_seen": [], "queries": []})
+    handler = type(
+        "Handler", (_TapHandler,), {"tables": tables, "limit": limit, "requests_seen": [], "queries": []}
+    )
     with serve(handler) as (url, _):
         yield url + "/tap", handler
 

@@ -28,7 +28,9 @@ def _chord(arcsec) -> np.ndarray:
     return 2 * np.sin(np.radians(np.asarray(arcsec, float) / 3600) / 2)
 
 
-def _pairs_within(tree: cKDTree, points: np.ndarray, radius_arcsec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pairs_within(
+    tree: cKDTree, points: np.ndarray, radius_arcsec: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """All (point, tree row) pairs closer than each point's own radius, without a Python loop
     over points: count first (C), then one k-nearest query with k = the largest count."""
     chord = _chord(radius_arcsec)
@@ -109,7 +111,9 @@ class BayesianCrossmatch(AbstractCrossmatchAlgorithm):
         n_near = tree.query_ball_point(lxyz, _chord(self.density_radius_arcsec), return_length=True)
         density = np.maximum(n_near, 1) / (np.pi * self.density_radius_arcsec**2)
         lmaj = left["err_maj"].to_numpy(float)
-        radius = lk.search_radius(lmaj, self.mw_max_error_arcsec, self.systematic_arcsec, self.nsigma, self.max_radius_arcsec)
+        radius = lk.search_radius(
+            lmaj, self.mw_max_error_arcsec, self.systematic_arcsec, self.nsigma, self.max_radius_arcsec
+        )
         pm_slack = 0.0
         pmra = right["pmra"].to_numpy(float) if self.proper_motion and "pmra" in right.columns else None
         pmdec = right["pmdec"].to_numpy(float) if pmra is not None else None
@@ -122,16 +126,22 @@ class BayesianCrossmatch(AbstractCrossmatchAlgorithm):
         lepoch = left["epoch"].to_numpy(float)[li]
         mra, mdec = rra[ri], rdec[ri]
         if pmra is not None:
-            mra, mdec = lk.propagate(mra, mdec, pmra[ri], pmdec[ri], right["epoch"].to_numpy(float)[ri], lepoch)
+            mra, mdec = lk.propagate(
+                mra, mdec, pmra[ri], pmdec[ri], right["epoch"].to_numpy(float)[ri], lepoch
+            )
         dx, dy = lk.tangent_offsets(lra[li], ldec[li], mra, mdec)
         sep = np.hypot(dx, dy)
         keep = sep <= radius[li]
         li, ri, dx, dy, sep, lepoch = li[keep], ri[keep], dx[keep], dy[keep], sep[keep], lepoch[keep]
         if len(li) == 0:
             return empty
-        xe = lk.ellipse_covariance(lmaj[li], left["err_min"].to_numpy(float)[li], left["err_pa"].to_numpy(float)[li])
+        xe = lk.ellipse_covariance(
+            lmaj[li], left["err_min"].to_numpy(float)[li], left["err_pa"].to_numpy(float)[li]
+        )
         me = lk.ellipse_covariance(
-            right["err_maj"].to_numpy(float)[ri], right["err_min"].to_numpy(float)[ri], right["err_pa"].to_numpy(float)[ri]
+            right["err_maj"].to_numpy(float)[ri],
+            right["err_min"].to_numpy(float)[ri],
+            right["err_pa"].to_numpy(float)[ri],
         )
         sys2 = self.systematic_arcsec**2
         s_ee, s_en, s_nn = xe[0] + me[0] + sys2, xe[1] + me[1], xe[2] + me[2] + sys2

@@ -12,12 +12,24 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from muwclass.config.schema import SURVEYS
 from muwclass.crossmatch import likelihood as lk
-from muwclass.features import SURVEYS
 
 #: MW columns that get a catalog prefix in the per-source table (photometry keeps its name).
-PREFIXED = ("source_id", "ra", "dec", "err_maj", "err_min", "err_pa", "epoch", "pmra", "pmdec",
-            "e_pmra", "e_pmdec", "flags")
+PREFIXED = (
+    "source_id",
+    "ra",
+    "dec",
+    "err_maj",
+    "err_min",
+    "err_pa",
+    "epoch",
+    "pmra",
+    "pmdec",
+    "e_pmra",
+    "e_pmdec",
+    "flags",
+)
 
 
 _TEXT, _BOOL = pd.ArrowDtype(pa.large_string()), pd.ArrowDtype(pa.bool_())  # lsdb's own dtypes
@@ -27,7 +39,14 @@ STAT_COLUMNS = {"_sep_arcsec": "sep", "_p_any": "p_any", "_p_i": "p_i", "_n_cand
 #: MW columns the classification reads, kept for the runner-up candidate too (``<c>_alt``;
 #: astrometry ``<prefix>_alt_<c>``), so the Monte-Carlo confidence can draw the counterpart
 #: among the two most probable candidates (and none) by their posteriors.
-ALT_VALUES = (*(c for bands in SURVEYS.values() for b in bands for c in (b, f"e_{b}")), "parallax", "e_parallax", "rgeo", "pmra", "pmdec")
+ALT_VALUES = (
+    *(c for bands in SURVEYS.values() for b in bands for c in (b, f"e_{b}")),
+    "parallax",
+    "e_parallax",
+    "rgeo",
+    "pmra",
+    "pmdec",
+)
 
 
 def alt_name(column: str, prefix: str, left_columns) -> str:
@@ -37,7 +56,9 @@ def alt_name(column: str, prefix: str, left_columns) -> str:
     return f"{prefix}_{column}_alt" if column in left_columns else f"{column}_alt"
 
 
-def reduce_to_best(part: pd.DataFrame, prefix: str, mw_columns: list[str], left_columns: list[str]) -> pd.DataFrame:
+def reduce_to_best(
+    part: pd.DataFrame, prefix: str, mw_columns: list[str], left_columns: list[str]
+) -> pd.DataFrame:
     """One row per X-ray source from a left-joined candidate partition.
 
     ``part`` holds the X-ray columns unsuffixed, the MW columns suffixed ``_<prefix>`` and the
@@ -59,7 +80,11 @@ def reduce_to_best(part: pd.DataFrame, prefix: str, mw_columns: list[str], left_
         out[f"{prefix}_{name}"] = best[src]
     out[f"{prefix}_n_cand"] = out[f"{prefix}_n_cand"].fillna(0)
     # the runner-up: second highest posterior of the same source, if any
-    second = order[order.duplicated("source_id") & order[sid_mw].notna()].drop_duplicates("source_id").set_index("source_id")
+    second = (
+        order[order.duplicated("source_id") & order[sid_mw].notna()]
+        .drop_duplicates("source_id")
+        .set_index("source_id")
+    )
     alt = second.reindex(best["source_id"].to_numpy())
     alt.index = out.index
     out[f"{prefix}_alt_source_id"] = alt[sid_mw]
@@ -89,12 +114,23 @@ def flag_conflicts(table: pd.DataFrame, prefixes: list[str], nsigma: float, syst
 def accepted(table: pd.DataFrame, prefix: str, xray_scale: float, mw_scale: float) -> np.ndarray:
     """MUWCLASS's positional acceptance (Yang et al. 2022): the chosen counterpart lies within
     the X-ray 95% radius combined with ``mw_scale`` x the MW 1-sigma error."""
-    sep, xe, me = (table[c].to_numpy(dtype=float, na_value=np.nan) for c in (f"{prefix}_sep", "err_maj", f"{prefix}_err_maj"))
+    sep, xe, me = (
+        table[c].to_numpy(dtype=float, na_value=np.nan)
+        for c in (f"{prefix}_sep", "err_maj", f"{prefix}_err_maj")
+    )
     with np.errstate(invalid="ignore"):
         return sep <= np.hypot(xray_scale * xe, mw_scale * np.nan_to_num(me))
 
 
-def merge_fallback(table: pd.DataFrame, group: str, prefix: str, first: bool, bands: list[str], xray_scale: float, mw_scale: float) -> pd.DataFrame:
+def merge_fallback(
+    table: pd.DataFrame,
+    group: str,
+    prefix: str,
+    first: bool,
+    bands: list[str],
+    xray_scale: float,
+    mw_scale: float,
+) -> pd.DataFrame:
     """One survey's photometry from a list of catalogs in order of preference (WISE: AllWISE,
     then CatWISE, then unWISE): a catalog supplies ``bands`` where no earlier one has an
     accepted counterpart and its own is accepted; bands it lacks are then left empty, so a
@@ -113,11 +149,17 @@ def merge_fallback(table: pd.DataFrame, group: str, prefix: str, first: bool, ba
             if band not in out.columns:
                 continue
             own = f"{prefix}_{band}"
-            values = out[own].to_numpy(dtype=float, na_value=np.nan) if own in out.columns else np.full(len(out), np.nan)
+            values = (
+                out[own].to_numpy(dtype=float, na_value=np.nan)
+                if own in out.columns
+                else np.full(len(out), np.nan)
+            )
             merged = np.where(take, values, out[band].to_numpy(dtype=float, na_value=np.nan))
             out[band] = pd.Series(merged, index=out.index, dtype=out[band].dtype)
         from_ = out[f"{group}_from"].to_numpy(dtype=object, na_value=None)
         from_[take] = prefix
         out[f"{group}_from"] = pd.Series(from_, index=out.index, dtype=_TEXT)
-        out[f"{group}_accepted"] = pd.Series(out[f"{group}_accepted"].to_numpy(dtype=bool, na_value=False) | take, index=out.index, dtype=_BOOL)
+        out[f"{group}_accepted"] = pd.Series(
+            out[f"{group}_accepted"].to_numpy(dtype=bool, na_value=False) | take, index=out.index, dtype=_BOOL
+        )
     return out

@@ -1,5 +1,10 @@
 """The crossmatch of one X-ray catalog with several MW catalogs, as lazy lsdb catalogs.
 
+This module is the orchestration (which lazy catalog feeds which, what is summed over
+partitions); the functions applied to one partition are in :mod:`muwclass.crossmatch.partition`
+and :mod:`muwclass.crossmatch.best`, the statistics in :mod:`muwclass.crossmatch.likelihood` and
+:mod:`muwclass.crossmatch.mag_prior`.
+
 Shared by ``muwclass crossmatch`` (HATS catalogs on disk, written by the job) and
 ``muwclass field`` (small in-memory catalogs, computed at once). Per MW catalog, one left
 crossmatch (every X-ray source with every candidate, or alone) is made and ``persist``-ed;
@@ -25,14 +30,13 @@ import lsdb
 import numpy as np
 import pandas as pd
 
-from muwclass.config import CrossmatchConfig
-from muwclass.ingest.state import read_json, write_json_atomic
+from muwclass.config.run import CrossmatchConfig
+from muwclass.config.schema import MW_BANDS
 from muwclass.crossmatch import mag_prior as mp
 from muwclass.crossmatch.algorithm import BayesianCrossmatch
 from muwclass.crossmatch.best import flag_conflicts, merge_fallback, reduce_to_best
-from muwclass.schema import MW_BANDS
-
-CANDIDATE_COLUMNS = ["_sep_arcsec", "_lr_pos", "_mag_factor", "_lr", "_post", "_p_any", "_p_i", "_n_cand", "_density_arcsec2"]
+from muwclass.crossmatch.partition import CANDIDATE_COLUMNS, counterpart_histogram, only_candidates, rescored
+from muwclass.io.atomic import read_json, write_json
 
 #: ``persist(catalog, name)`` materialises a lazy catalog and returns one reading the result
 #: (the job writes HATS to disk); the identity keeps everything lazy (small in-memory fields).
@@ -57,48 +61,6 @@ def algorithm_for(x: CrossmatchConfig, target: str, mw: lsdb.Catalog) -> Bayesia
     )
 
 
-def _candidate_rows(part: pd.DataFrame, target: str) -> np.ndarray:
-    return part[f"source_id_{target}"].notna().to_numpy()
-
-
-def _groups(part: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, int]:
-    codes, uniques = pd.factorize(part["source_id"].to_numpy()[rows])
-    return codes.astype(np.int64), len(uniques)
-
-
-def rescored(part: pd.DataFrame, target: str, prior: mp.MagPrior | None, completeness: float) -> pd.DataFrame:
-    """The left-joined partition with posteriors recomputed under the magnitude prior;
-    ``_lr_pos`` keeps the positional likelihood ratio, ``_mag_factor`` the prior's factor."""
-    out = part.copy()
-    rows = _candidate_rows(part, target)
-    lr_pos = part["_lr"].to_numpy(dtype=float, na_value=np.nan)
-    factor = np.where(rows, 1.0, np.nan)
-    if prior is not None and rows.any():
-        factor[rows] = prior.factor(part[f"{prior.column}_{target}"].to_numpy(dtype=float, na_value=np.nan)[rows])
-    dtype = part["_lr"].dtype
-    out.insert(out.columns.get_loc("_lr"), "_lr_pos", pd.Series(lr_pos, index=out.index, dtype=dtype))
-    out.insert(out.columns.get_loc("_lr"), "_mag_factor", pd.Series(factor, index=out.index, dtype=dtype))
-    if rows.any():
-        group, n = _groups(part, rows)
-        lr, post, p_any, p_i = mp.rescore(group, lr_pos[rows], factor[rows], completeness, n)
-        for col, values in (("_lr", lr), ("_post", post), ("_p_any", p_any), ("_p_i", p_i)):
-            v = out[col].to_numpy(dtype=float, na_value=np.nan).copy()
-            v[rows] = values
-            out[col] = pd.Series(v, index=out.index, dtype=part[col].dtype)
-    return out
-
-
-def _counterpart_histogram(part: pd.DataFrame, target: str, column: str, edges: np.ndarray,
-                           prior: mp.MagPrior | None, completeness: float) -> np.ndarray:
-    """Posterior-weighted magnitude counts of one partition's candidates (under ``prior``)."""
-    rows = _candidate_rows(part, target)
-    if not rows.any():
-        return np.zeros(len(edges))
-    weights = (rescored(part, target, prior, completeness) if prior is not None else part)["_post"]
-    mag = part[f"{column}_{target}"].to_numpy(dtype=float, na_value=np.nan)[rows]
-    return mp.histogram(mag, edges, weights.to_numpy(dtype=float, na_value=np.nan)[rows])
-
-
 def _summed(catalog: lsdb.Catalog | pd.DataFrame, fn, *args) -> np.ndarray:
     """Sum of ``fn(partition, *args)`` over all partitions, in partition order (a computed
     DataFrame is one partition)."""
@@ -109,7 +71,9 @@ def _summed(catalog: lsdb.Catalog | pd.DataFrame, fn, *args) -> np.ndarray:
     return np.sum(parts, axis=0) if parts else np.zeros(0)
 
 
-def field_histogram(mw: lsdb.Catalog, column: str, edges: np.ndarray, cache_dir: Path | None = None) -> np.ndarray:
+def background_histogram(
+    mw: lsdb.Catalog, column: str, edges: np.ndarray, cache_dir: Path | None = None
+) -> np.ndarray:
     """Magnitude counts of the whole MW catalog, cached under ``cache_dir`` for a catalog on
     disk: keyed by its HATS metadata (a re-import writes new metadata), so a rerun against the
     same catalog reads a few numbers instead of every row."""
@@ -125,13 +89,29 @@ def field_histogram(mw: lsdb.Catalog, column: str, edges: np.ndarray, cache_dir:
         hit = read_json(cache)
         if hit is not None and len(hit.get("counts", [])) == len(edges):
             return np.asarray(hit["counts"], float)
-    counts = _summed(mw[[column]], lambda df: mp.histogram(df[column].to_numpy(dtype=float, na_value=np.nan), edges))
+    counts = _summed(
+        mw[[column]], lambda df: mp.histogram(df[column].to_numpy(dtype=float, na_value=np.nan), edges)
+    )
     if cache is not None and len(counts):
-        write_json_atomic(cache, {"catalog": str(root), "column": column, "edges": list(map(float, edges)), "counts": counts.tolist()})
+        write_json(
+            cache,
+            {
+                "catalog": str(root),
+                "column": column,
+                "edges": list(map(float, edges)),
+                "counts": counts.tolist(),
+            },
+        )
     return counts
 
 
-def fit_prior(x: CrossmatchConfig, target: str, raw: lsdb.Catalog | pd.DataFrame, mw: lsdb.Catalog, cache_dir: Path | None = None) -> mp.MagPrior | None:
+def fit_prior(
+    x: CrossmatchConfig,
+    target: str,
+    raw: lsdb.Catalog | pd.DataFrame,
+    mw: lsdb.Catalog,
+    cache_dir: Path | None = None,
+) -> mp.MagPrior | None:
     """The target's magnitude prior fitted on its persisted (or computed) left crossmatch,
     or None if it has none."""
     column = x.mag_prior.get(target)
@@ -141,19 +121,29 @@ def fit_prior(x: CrossmatchConfig, target: str, raw: lsdb.Catalog | pd.DataFrame
         raise ValueError(f"crossmatch.mag_prior: catalog '{target}' has no column '{column}'")
     lo, hi = x.mag_prior_range
     edges = np.arange(lo, hi + x.mag_prior_step / 2, x.mag_prior_step)
-    field = field_histogram(mw, column, edges, cache_dir)
-    if not len(field):
+    background = background_histogram(mw, column, edges, cache_dir)
+    if not len(background):
         return None
     completeness = x.completeness_of(target)
-    slim = raw[["source_id", f"source_id_{target}", f"{column}_{target}", "_lr", "_post", "_p_any", "_p_i"]]  # read only these
+    slim = raw[
+        ["source_id", f"source_id_{target}", f"{column}_{target}", "_lr", "_post", "_p_any", "_p_i"]
+    ]  # read only these
     prior = None
     for _ in range(x.mag_prior_iterations):
-        counts = _summed(slim, _counterpart_histogram, target, column, edges, prior, completeness)
-        prior = mp.fit(column, edges, counts if len(counts) else np.zeros(len(edges)), field, x.mag_prior_pseudo_counts)
+        counts = _summed(slim, counterpart_histogram, target, column, edges, prior, completeness)
+        prior = mp.fit(
+            column,
+            edges,
+            counts if len(counts) else np.zeros(len(edges)),
+            background,
+            x.mag_prior_pseudo_counts,
+        )
     return prior
 
 
-def _fallback(x: CrossmatchConfig, chained: lsdb.Catalog, target: str, mws: dict[str, lsdb.Catalog]) -> lsdb.Catalog:
+def _fallback(
+    x: CrossmatchConfig, chained: lsdb.Catalog, target: str, mws: dict[str, lsdb.Catalog]
+) -> lsdb.Catalog:
     """Apply :func:`merge_fallback` where ``target`` is one of several catalogs of a survey."""
     for group, members in x.photometry_fallback.items():
         present = [m for m in mws if m in members]
@@ -176,31 +166,47 @@ class CrossmatchResult:
     priors: dict[str, mp.MagPrior | None]
 
 
-def _only_candidates(scored: pd.DataFrame, target: str, columns: list[str]) -> pd.DataFrame:
-    return scored.loc[_candidate_rows(scored, target), columns]
-
-
-def crossmatch_chain(x: CrossmatchConfig, xray: lsdb.Catalog, mws: dict[str, lsdb.Catalog], persist: Persist = keep_lazy,
-                     cache_dir: Path | None = None) -> CrossmatchResult:
+def crossmatch_chain(
+    x: CrossmatchConfig,
+    xray: lsdb.Catalog,
+    mws: dict[str, lsdb.Catalog],
+    persist: Persist = keep_lazy,
+    cache_dir: Path | None = None,
+) -> CrossmatchResult:
     """Every MW catalog crossmatched once; candidates, priors and best counterparts from that
     (``cache_dir`` keeps the MW catalogs' magnitude histograms between runs)."""
     chained, candidates, priors = xray, {}, {}
     for target, mw in mws.items():
         algo = algorithm_for(x, target, mw)
-        joined = chained.crossmatch(mw, algorithm=algo, how="left", suffixes=("", f"_{target}"), suffix_method="all_columns")
+        joined = chained.crossmatch(
+            mw, algorithm=algo, how="left", suffixes=("", f"_{target}"), suffix_method="all_columns"
+        )
         raw = persist(joined, f"raw_{target}")
         prior = priors[target] = fit_prior(x, target, raw, mw, cache_dir)
         c = algo.completeness
         meta = rescored(raw.meta, target, prior, c)
-        columns = ["source_id", "ra", "dec", f"source_id_{target}", f"ra_{target}", f"dec_{target}", *CANDIDATE_COLUMNS]
+        columns = [
+            "source_id",
+            "ra",
+            "dec",
+            f"source_id_{target}",
+            f"ra_{target}",
+            f"dec_{target}",
+            *CANDIDATE_COLUMNS,
+        ]
         scored = raw.map_partitions(rescored, target, prior, c, meta=meta)
-        candidates[target] = scored.map_partitions(_only_candidates, target, columns, meta=meta[columns])
+        candidates[target] = scored.map_partitions(only_candidates, target, columns, meta=meta[columns])
         mw_columns, cols = list(mw.columns), list(chained.columns)
-        chained = scored.map_partitions(reduce_to_best, target, mw_columns, cols, meta=reduce_to_best(meta, target, mw_columns, cols))
+        chained = scored.map_partitions(
+            reduce_to_best, target, mw_columns, cols, meta=reduce_to_best(meta, target, mw_columns, cols)
+        )
         chained = _fallback(x, chained, target, mws)
     targets = list(mws)
     meta = chained.meta.assign(mw_conflict=pd.Series(dtype=bool))
     best = chained.map_partitions(
-        lambda df: df.assign(mw_conflict=flag_conflicts(df, targets, x.conflict_nsigma, x.systematic_arcsec).to_numpy()), meta=meta
+        lambda df: df.assign(
+            mw_conflict=flag_conflicts(df, targets, x.conflict_nsigma, x.systematic_arcsec).to_numpy()
+        ),
+        meta=meta,
     )
     return CrossmatchResult(candidates, best, priors)

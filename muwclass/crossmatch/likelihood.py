@@ -54,7 +54,9 @@ def gaussian_density(dx, dy, s_ee, s_en, s_nn) -> np.ndarray:
     return np.exp(-0.5 * chi2) / (2 * np.pi * np.sqrt(det))
 
 
-def match_probabilities(group: np.ndarray, lr: np.ndarray, completeness: float, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+def match_probabilities(
+    group: np.ndarray, lr: np.ndarray, completeness: float, n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Per candidate posterior ``P_i`` and per group ``p_any``; ``group`` indexes the X-ray source."""
     if not 0 < completeness < 1:
         raise ValueError(f"completeness must be in (0, 1), got {completeness}")
@@ -67,4 +69,6 @@ def match_probabilities(group: np.ndarray, lr: np.ndarray, completeness: float, 
 
 def search_radius(sigma_x_major, sigma_mw_max, systematic, nsigma: float, cap: float) -> np.ndarray:
     """Per X-ray source radius (arcsec) that holds the counterpart at ``nsigma``."""
-    return np.minimum(nsigma * np.sqrt(np.asarray(sigma_x_major, float) ** 2 + sigma_mw_max**2 + systematic**2), cap)
+    return np.minimum(
+        nsigma * np.sqrt(np.asarray(sigma_x_major, float) ** 2 + sigma_mw_max**2 + systematic**2), cap
+    )

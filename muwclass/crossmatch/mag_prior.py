@@ -1,6 +1,6 @@
 """Magnitude prior of the crossmatch (NWAY's data-driven prior; Salvato et al. 2018, sec. 2.3).
 
-Counterparts of X-ray sources are brighter than the field stars that fall into their error
+Counterparts of X-ray sources are brighter than the unrelated background stars that fall into their error
 ellipses by chance, so each candidate's positional likelihood ratio is multiplied by
 
     q(m) / n(m)
@@ -62,23 +62,28 @@ class MagPrior:
         return {"column": self.column, "edges": list(self.edges), "ratio": list(self.ratio)}
 
     @classmethod
-    def flat(cls, column: str, edges: np.ndarray) -> "MagPrior":
+    def flat(cls, column: str, edges: np.ndarray) -> MagPrior:
         return cls(column, tuple(float(e) for e in edges), (1.0,) * len(edges))
 
 
-def fit(column: str, edges: np.ndarray, counterparts: np.ndarray, field: np.ndarray, pseudo_counts: float) -> MagPrior:
-    """The prior from posterior-weighted counterpart counts and field counts per bin."""
-    counterparts, field = np.asarray(counterparts, float), np.asarray(field, float)
-    if field.sum() <= 0:
+def fit(
+    column: str, edges: np.ndarray, counterparts: np.ndarray, background: np.ndarray, pseudo_counts: float
+) -> MagPrior:
+    """The prior from posterior-weighted counterpart counts and the whole MW catalog's
+    (background) counts per bin."""
+    counterparts, background = np.asarray(counterparts, float), np.asarray(background, float)
+    if background.sum() <= 0:
         return MagPrior.flat(column, edges)
-    n = field / field.sum()
+    n = background / background.sum()
     q = (counterparts + pseudo_counts * n) / (counterparts.sum() + pseudo_counts)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(n > 0, q / n, 1.0)
     return MagPrior(column, tuple(float(e) for e in edges), tuple(float(r) for r in _round(ratio)))
 
 
-def rescore(group: np.ndarray, lr_position: np.ndarray, factor: np.ndarray, completeness: float, n_groups: int):
+def rescore(
+    group: np.ndarray, lr_position: np.ndarray, factor: np.ndarray, completeness: float, n_groups: int
+):
     """(lr, P_i, p_any per candidate, p_i) once the magnitude factor is applied."""
     lr = np.asarray(lr_position, float) * np.asarray(factor, float)
     post, p_any = lk.match_probabilities(group, lr, completeness, n_groups)

@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 
 
-def threshold_curve(p_any: np.ndarray, correct: np.ndarray, has_truth: np.ndarray, thresholds: np.ndarray) -> dict[str, list[float]]:
+def threshold_curve(
+    p_any: np.ndarray, correct: np.ndarray, has_truth: np.ndarray, thresholds: np.ndarray
+) -> dict[str, list[float]]:
     """Completeness = right matches kept / sources with a true counterpart;
     false-match rate = wrong matches kept / matches kept."""
     p_any = np.nan_to_num(np.asarray(p_any, float), nan=0.0)
@@ -49,7 +51,9 @@ def best_operating_point(curve: dict[str, list[float]], max_false_rate: float) -
     return {k: curve[k][i] for k in ("threshold", "completeness", "false_rate")}
 
 
-def photometry_recovery(ours: pd.DataFrame, published: pd.DataFrame, column: str, our_column: str, tolerance: float = 0.01) -> dict:
+def photometry_recovery(
+    ours: pd.DataFrame, published: pd.DataFrame, column: str, our_column: str, tolerance: float = 0.01
+) -> dict:
     """How many published magnitudes our counterparts reproduce.
 
     ``ours`` and ``published`` are indexed by X-ray source name; ``published`` holds the
@@ -66,6 +70,13 @@ def photometry_recovery(ours: pd.DataFrame, published: pd.DataFrame, column: str
     with np.errstate(invalid="ignore"):
         same = np.abs(mine - theirs) <= 0.5 * 10.0**-decimals + tolerance + 1e-9
     bad = has & ~same
-    mismatches = pd.DataFrame({"name": common[bad], f"published_{column}": theirs[bad], f"ours_{our_column}": mine[bad]})
+    mismatches = pd.DataFrame(
+        {"name": common[bad], f"published_{column}": theirs[bad], f"ours_{our_column}": mine[bad]}
+    )
     n = int(has.sum())
-    return {"with_value": n, "recovered": int((has & same).sum()), "fraction": float((has & same).sum() / max(n, 1)), "mismatches": mismatches}
+    return {
+        "with_value": n,
+        "recovered": int((has & same).sum()),
+        "fraction": float((has & same).sum() / max(n, 1)),
+        "mismatches": mismatches,
+    }

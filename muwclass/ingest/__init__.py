@@ -1,6 +1,9 @@
-"""HATS ingestion: native catalogs -> validated staging Parquet -> HATS (+ margins).
+"""Ingestion: native catalogs -> validated staging Parquet -> HATS collections (+ margins).
 
-Shaped like hats-import: ``arguments`` (validated before work starts), ``staging`` (pure
-functions one Dask task runs on one file), ``state`` (hashes and markers so a rerun skips
-and a killed run resumes); ``jobs/import_catalogs.py`` holds the ``run``.
+Shaped like hats-import: ``arguments`` (what one catalog's import will do, checked before any
+work), ``staging`` (the map function one Dask task runs on one file, with ``mapping`` from native
+columns to the internal schema, ``bands`` for XMM's energy bands and ``candidates`` for
+cone-search files), ``dedup`` (the reduce step over duplicate ids), ``accounting`` (rows in =
+imported + quarantined + merged), ``resume_plan`` (what is already done), ``hats_build``
+(hats-import) and ``run_import`` (submits and waits).
 """

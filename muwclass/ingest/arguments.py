@@ -1,4 +1,10 @@
-"""What one catalog import will do, resolved and checked before any work starts."""
+"""What one catalog import will do, resolved and checked before any work starts.
+
+:func:`plan_import` turns a run configuration's catalog into :class:`ImportArguments`: its
+definition, the input files (globs expanded, every file's columns checked against the
+definition) and the import settings. A typo in a column or a missing file fails here, before a
+Dask worker starts.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +12,23 @@ import glob
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from muwclass.catalog_def import CatalogDefinition, load_catalog_definition
-from muwclass.config import CatalogSelection, ConfigError, RunConfig
-from muwclass.mapping import check_columns
-from muwclass.readers import guess_format, native_columns
+from muwclass.config.catalog_definition import CatalogDefinition, load_catalog_definition
+from muwclass.config.run import CatalogSelection, RunConfig
+from muwclass.errors import ConfigError
+from muwclass.ingest.mapping import check_columns
+from muwclass.io.layout import WorkLayout
+from muwclass.io.readers import guess_format, native_columns
 
 
 @dataclass
-class ImportTask:
-    """One catalog: its definition, its input files in a fixed order, where output goes."""
+class ImportArguments:
+    """One catalog's import: its definition, its input files in a fixed order, where output goes."""
 
     key: str  # name of the catalog in the run configuration, e.g. "gaia"
     definition: CatalogDefinition
     files: list[Path]
     formats: list[str]
-    hats_dir: Path  # final HATS collection: <work>/hats/<key>
-    work_dir: Path
+    layout: WorkLayout
     margin_arcsec: float | None
     highest_order: int
     pixel_threshold: int
@@ -34,26 +41,38 @@ class ImportTask:
         """Detections repeat a master id once per observation; everything else is unique."""
         return ["source_id", "obsid"] if self.definition.kind == "xray_detection" else ["source_id"]
 
-    def staging_dir(self, digest: str) -> Path:
-        return self.work_dir / "staging" / self.key / digest[:16]
-
-    def partial_dir(self, digest: str) -> Path:
-        return self.work_dir / "hats" / ".partial" / f"{self.key}-{digest[:16]}"
+    @property
+    def hats_dir(self) -> Path:
+        """The published HATS collection."""
+        return self.layout.catalog(self.key)
 
     @property
     def quarantine_path(self) -> Path:
-        return self.work_dir / "quarantine" / f"{self.key}.parquet"
+        return self.layout.quarantine(self.key)
 
     @property
     def report_path(self) -> Path:
-        return self.work_dir / "reports" / f"import_{self.key}.json"
+        return self.layout.import_report(self.key)
 
     @property
     def candidates_path(self) -> Path:
-        return self.work_dir / "candidates" / f"{self.key}.parquet"
+        return self.layout.candidates(self.key)
+
+    def settings(self) -> list:
+        """Everything besides the input bytes that decides the import's output."""
+        return [
+            self.definition.model_dump(mode="json", exclude={"definition_file"}),
+            self.formats,
+            self.margin_arcsec,
+            self.highest_order,
+            self.pixel_threshold,
+            *self.extra_hash,
+        ]
 
 
-def resolve_local_files(patterns: list[str], data_dir: Path, where: str, placeholders: dict | None = None) -> list[Path]:
+def resolve_local_files(
+    patterns: list[str], data_dir: Path, where: str, placeholders: dict | None = None
+) -> list[Path]:
     """Expand globs relative to the data directory; a pattern that matches nothing is an error.
 
     ``{work_dir}`` and ``{synth_dir}`` in a pattern name the run's own built files."""
@@ -68,14 +87,18 @@ def resolve_local_files(patterns: list[str], data_dir: Path, where: str, placeho
     return files
 
 
-def plan_import(cfg: RunConfig, key: str, local_files: list[Path] | None = None, local_format: str | None = None) -> ImportTask:
+def plan_import(
+    cfg: RunConfig, key: str, local_files: list[Path] | None = None, local_format: str | None = None
+) -> ImportArguments:
     """Build and check the import task of one configured catalog.
 
     ``local_files`` (of ``local_format``) replace the definition's files, e.g. after a
     remote download.
     """
     if key not in cfg.catalogs:
-        raise ConfigError(f"{cfg.source_file}: no catalog '{key}' under 'catalogs' (have {sorted(cfg.catalogs)})")
+        raise ConfigError(
+            f"{cfg.source_file}: no catalog '{key}' under 'catalogs' (have {sorted(cfg.catalogs)})"
+        )
     sel = cfg.catalogs[key]
     d = load_catalog_definition(sel.definition, cfg.catalogs_dir)
     fmt = local_format or d.source.format
@@ -86,7 +109,10 @@ def plan_import(cfg: RunConfig, key: str, local_files: list[Path] | None = None,
         if sel.source is not None and sel.source.format:
             fmt = sel.source.format
         local_files = resolve_local_files(
-            patterns, cfg.data_dir, f"catalogs.{key}", {"work_dir": cfg.work_dir, "synth_dir": cfg.synth_dir}
+            patterns,
+            cfg.data_dir,
+            f"catalogs.{key}",
+            {"work_dir": cfg.work_dir, "synth_dir": cfg.layout.synth},
         )
     formats = []
     for f in local_files:
@@ -95,16 +121,20 @@ def plan_import(cfg: RunConfig, key: str, local_files: list[Path] | None = None,
         formats.append(ffmt)
         cols = native_columns(f, ffmt)
         if ffmt == "candidates":
-            cols = [c[: -len(d.source.candidates.suffix)] if c.endswith(d.source.candidates.suffix) else c for c in cols]
+            cols = [
+                c[: -len(d.source.candidates.suffix)] if c.endswith(d.source.candidates.suffix) else c
+                for c in cols
+            ]
         check_columns(cols, d, str(f))
-    margin = sel.margin_arcsec if sel.margin_arcsec else (cfg.import_.margin_arcsec if d.kind == "mw" else None)
-    return ImportTask(
+    margin = (
+        sel.margin_arcsec if sel.margin_arcsec else (cfg.import_.margin_arcsec if d.kind == "mw" else None)
+    )
+    return ImportArguments(
         key=key,
         definition=d,
         files=list(local_files),
         formats=formats,
-        hats_dir=cfg.hats_dir / key,
-        work_dir=cfg.work_dir,
+        layout=cfg.layout,
         margin_arcsec=margin,
         highest_order=cfg.import_.highest_healpix_order,
         pixel_threshold=cfg.import_.pixel_threshold,

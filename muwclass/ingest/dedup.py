@@ -8,12 +8,16 @@ row is first, so the outcome does not depend on task scheduling.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+
+from muwclass.ingest.arguments import ImportArguments
+from muwclass.ingest.mapping import QUARANTINE_COLUMNS
+from muwclass.ingest.staging import staged_files
+from muwclass.io.atomic import atomic_path
 
 
 def find_duplicates(parts: list[tuple[int, Path, Path, str]], key: list[str]) -> pd.DataFrame:
@@ -27,13 +31,17 @@ def find_duplicates(parts: list[tuple[int, Path, Path, str]], key: list[str]) ->
         k["file"] = file
         frames.append(k)
     if not frames:
-        return pd.DataFrame(columns=["part", "pos", "row", "first_part", "first_pos", "first_row", "file", "first_file"])
+        return pd.DataFrame(
+            columns=["part", "pos", "row", "first_part", "first_pos", "first_row", "file", "first_file"]
+        )
     allk = pd.concat(frames, ignore_index=True)
     dup = allk.duplicated(subset=key, keep="first")
     if not dup.any():
         return allk.iloc[0:0].assign(first_part=[], first_pos=[], first_row=[], first_file=[])
-    first = allk[~dup].drop_duplicates(subset=key).rename(
-        columns={"part": "first_part", "pos": "first_pos", "row": "first_row", "file": "first_file"}
+    first = (
+        allk[~dup]
+        .drop_duplicates(subset=key)
+        .rename(columns={"part": "first_part", "pos": "first_pos", "row": "first_row", "file": "first_file"})
     )
     return allk[dup].merge(first, on=key, how="left")
 
@@ -63,7 +71,10 @@ def split_duplicates(dups: pd.DataFrame, parts: dict[int, Path]) -> tuple[pd.Dat
             cache[i] = pq.read_table(parts[i]).to_pandas()
         return cache[i]
 
-    same = [same_row(load(r.part).iloc[r.pos].to_numpy(), load(r.first_part).iloc[r.first_pos].to_numpy()) for r in dups.itertuples()]
+    same = [
+        same_row(load(r.part).iloc[r.pos].to_numpy(), load(r.first_part).iloc[r.first_pos].to_numpy())
+        for r in dups.itertuples()
+    ]
     same = np.array(same, dtype=bool)
     return dups[same], dups[~same]
 
@@ -75,7 +86,41 @@ def without_rows(part: Path, positions: np.ndarray) -> Path:
     table = pq.read_table(part)
     keep = np.ones(table.num_rows, bool)
     keep[positions] = False
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    pq.write_table(table.filter(keep), tmp, compression="snappy")
-    os.replace(tmp, out)
+    with atomic_path(out) as tmp:
+        pq.write_table(table.filter(keep), tmp, compression="snappy")
     return out
+
+
+def resolve_duplicates(
+    args: ImportArguments, staging: Path, counts: list[dict]
+) -> tuple[list[Path], pd.DataFrame, int]:
+    """The reduce step over one catalog's staged files: the parts to import (repeats removed),
+    the quarantine rows of conflicting ids, and the number of merged exact repeats."""
+    names = {c["index"]: staged_files(staging, c["index"]) for c in counts if c["staged"]}
+    parts = [
+        (c["index"], names[c["index"]]["part"], names[c["index"]]["rows"], c["file"])
+        for c in counts
+        if c["staged"]
+    ]
+    dups = find_duplicates(parts, args.unique_key)
+    merged, conflicting = split_duplicates(dups, {i: p for i, p, _, _ in parts})
+    quarantine = pd.DataFrame(
+        {
+            "catalog": args.definition.name,
+            "file": conflicting["file"].astype(str).to_numpy() if len(conflicting) else [],
+            "row": conflicting["row"].astype("int64").to_numpy() if len(conflicting) else [],
+            "source_id": conflicting["source_id"].astype(str).to_numpy() if len(conflicting) else [],
+            "reason": [
+                f"duplicate {'/'.join(args.unique_key)} {r.source_id!r} with different values "
+                f"(first seen in {r.first_file} row {r.first_row})"
+                for r in conflicting.itertuples()
+            ],
+            "raw": "",
+        },
+        columns=QUARANTINE_COLUMNS,
+    )
+    final: list[Path] = []
+    for index, part, _, _ in parts:
+        drop = dups.loc[dups["part"] == index, "pos"].to_numpy() if len(dups) else np.empty(0, int)
+        final.append(without_rows(part, drop) if len(drop) else part)
+    return final, quarantine, len(merged)

@@ -15,7 +15,6 @@ from hats.pixel_math.sparse_histogram import SparseHistogram
 from hats_import.collection.arguments import CollectionArguments
 from hats_import.pipeline import pipeline_with_client
 
-
 WRITE_KWARGS = {"compression": "zstd", "compression_level": 3}
 
 
@@ -80,4 +79,3 @@ def discard_torn_histograms(partial_root: Path, highest_order: int) -> list[Path
             (path.parent / "mapping_done").unlink(missing_ok=True)
             removed.append(path)
     return removed
-

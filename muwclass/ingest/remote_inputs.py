@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
 
-from muwclass.catalog_def import load_catalog_definition
-from muwclass.config import ConfigError, RunConfig
-from muwclass.ingest.arguments import ImportTask, plan_import
-from muwclass.progress import console
+from muwclass.config.catalog_definition import load_catalog_definition
+from muwclass.config.run import RunConfig
+from muwclass.errors import ConfigError
+from muwclass.ingest.arguments import ImportArguments, plan_import
+from muwclass.io.atomic import atomic_path
+from muwclass.runtime.progress import console
 
 
 def fetch_remote_inputs(cfg: RunConfig, key: str) -> list[Path] | None:
@@ -24,7 +25,7 @@ def fetch_remote_inputs(cfg: RunConfig, key: str) -> list[Path] | None:
     sel = cfg.catalogs[key]
     if sel.source is None or not (sel.source.tap or sel.source.hats):
         return None
-    from muwclass import remote
+    from muwclass.io import remote
 
     d = load_catalog_definition(sel.definition, cfg.catalogs_dir)
     where = f"{cfg.source_file}: catalogs.{key}.source"
@@ -38,7 +39,9 @@ def fetch_remote_inputs(cfg: RunConfig, key: str) -> list[Path] | None:
             ra, dec, radius = sel.source.cone
             adql = remote.cone_adql(tap.table, tap.ra_column, tap.dec_column, ra, dec, radius, tap.columns)
         else:
-            raise ConfigError(f"{where}: a TAP import needs 'cone: [ra, dec, radius_deg]' or a query in the definition")
+            raise ConfigError(
+                f"{where}: a TAP import needs 'cone: [ra, dec, radius_deg]' or a query in the definition"
+            )
         ident = json.dumps(["tap", sel.source.tap, adql])
         fetch = lambda: remote.tap_query(sel.source.tap, adql)  # noqa: E731
     else:
@@ -51,18 +54,16 @@ def fetch_remote_inputs(cfg: RunConfig, key: str) -> list[Path] | None:
         ident = json.dumps(["hats", sel.source.hats, sel.source.cone])
         fetch = lambda: remote.read_remote_hats(sel.source.hats, **kwargs).compute()  # noqa: E731
     name = hashlib.blake2b(ident.encode(), digest_size=8).hexdigest()
-    out = cfg.work_dir / "downloads" / key / f"{name}.parquet"
+    out = cfg.layout.downloads(key) / f"{name}.parquet"
     if not out.exists():
         console.print(f"{key}: fetching {ident}")
         frame = pd.DataFrame(fetch()).reset_index(drop=True)  # plain pandas, no HATS index
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, out)
+        with atomic_path(out) as tmp:
+            frame.to_parquet(tmp, index=False)
     return [out]
 
 
-def plan_catalog(cfg: RunConfig, key: str) -> ImportTask:
+def plan_catalog(cfg: RunConfig, key: str) -> ImportArguments:
     """The import task of one catalog, its remote rows downloaded first when it has any."""
     remote = fetch_remote_inputs(cfg, key)
     return plan_import(cfg, key, local_files=remote, local_format="parquet" if remote else None)

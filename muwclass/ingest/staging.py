@@ -8,7 +8,6 @@ and the marker comes last, so a killed run redoes at most the files without a ma
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,26 +15,29 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from muwclass.candidates import read_candidate_records
-from muwclass.catalog_def import CatalogDefinition
-from muwclass.ingest.state import read_json, write_json_atomic
-from muwclass.mapping import arrow_schema, empty_quarantine, map_chunk
-from muwclass.readers import RawChunk, read_chunks
+from muwclass.config.catalog_definition import CatalogDefinition
+from muwclass.ingest.candidates import read_candidate_records
+from muwclass.ingest.mapping import arrow_schema, empty_quarantine, map_chunk
+from muwclass.io.atomic import atomic_path, read_json, write_json
+from muwclass.io.readers import RawChunk, read_chunks
 
 
 def _names(staging: Path, index: int) -> dict[str, Path]:
-    return {k: staging / f"{k}-{index:05d}.{ext}" for k, ext in
-            (("part", "parquet"), ("quarantine", "parquet"), ("rows", "parquet"), ("done", "json"))}
+    return {
+        k: staging / f"{k}-{index:05d}.{ext}"
+        for k, ext in (("part", "parquet"), ("quarantine", "parquet"), ("rows", "parquet"), ("done", "json"))
+    }
 
 
 def _write_parquet_atomic(frames: list[pd.DataFrame], path: Path, schema: pa.Schema | None = None) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     table = pa.Table.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False, schema=schema)
-    pq.write_table(table, tmp, compression="snappy")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="snappy")
 
 
-def mapped_chunks(path: Path, fmt: str, definition: CatalogDefinition, chunk_rows: int) -> Iterator[tuple[RawChunk, pd.DataFrame, pd.DataFrame]]:
+def mapped_chunks(
+    path: Path, fmt: str, definition: CatalogDefinition, chunk_rows: int
+) -> Iterator[tuple[RawChunk, pd.DataFrame, pd.DataFrame]]:
     """(native chunk, internal rows, quarantined rows) for each chunk of one input file."""
     if fmt == "candidates":
         chunks = read_candidate_records(path, definition.source.candidates, chunk_rows)
@@ -46,7 +48,9 @@ def mapped_chunks(path: Path, fmt: str, definition: CatalogDefinition, chunk_row
         yield chunk, good, bad
 
 
-def stage_file(index: int, path: Path, fmt: str, definition: CatalogDefinition, staging: Path, chunk_rows: int) -> dict:
+def stage_file(
+    index: int, path: Path, fmt: str, definition: CatalogDefinition, staging: Path, chunk_rows: int
+) -> dict:
     """Stage one input file; returns its counts. Skips a file whose marker exists (resume)."""
     names = _names(staging, index)
     done = read_json(names["done"])
@@ -77,7 +81,7 @@ def stage_file(index: int, path: Path, fmt: str, definition: CatalogDefinition, 
         "no_record": skipped,
         "err_defaulted": defaulted,
     }
-    write_json_atomic(names["done"], counts)
+    write_json(names["done"], counts)
     return counts
 
 

@@ -25,7 +25,9 @@ from muwclass.synth.skymodel import ir_only_density
 MW_AREA_DEG2 = np.pi * MW_RADIUS_DEG**2
 
 
-def _scatter(rng: np.random.Generator, fields: Fields, batch: np.ndarray, density: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _scatter(
+    rng: np.random.Generator, fields: Fields, batch: np.ndarray, density: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(field id, ra, dec) of Poisson(density * area) uniform points in each field's MW disc."""
     fid = np.repeat(batch, rng.poisson(density * MW_AREA_DEG2))
     pa_, sep = uniform_in_disc(rng, len(fid), MW_RADIUS_DEG)
@@ -33,7 +35,9 @@ def _scatter(rng: np.random.Generator, fields: Fields, batch: np.ndarray, densit
     return fid, ra, dec
 
 
-def field_population(rng: np.random.Generator, fields: Fields, batch: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+def field_population(
+    rng: np.random.Generator, fields: Fields, batch: np.ndarray
+) -> dict[str, dict[str, np.ndarray]]:
     """Field stars (Gaia-detected) and IR-only sources of the batch: true positions at 2016.0 and
     everything the catalogs need to decide what they see."""
     sfid, sra, sdec = _scatter(rng, fields, batch, fields.star_density[batch])
@@ -58,7 +62,9 @@ def gaia_rows(rng: np.random.Generator, pop: dict[str, dict[str, np.ndarray]]) -
     cols = gaia.errors(rng, s["G"], bp, rp, two)
     astro = np.where(two, np.nan, 1.0)
     cols.update(
-        Gmag=s["G"], BPmag=bp, RPmag=rp,
+        Gmag=s["G"],
+        BPmag=bp,
+        RPmag=rp,
         Plx=(s["Plx"] + rng.normal(0.0, 1.0, n) * cols["e_Plx"]) * astro,
         pmRA=(s["pmRA"] + rng.normal(0.0, 1.0, n) * cols["e_pmRA"]) * astro,
         pmDE=(s["pmDE"] + rng.normal(0.0, 1.0, n) * cols["e_pmDE"]) * astro,
@@ -66,12 +72,17 @@ def gaia_rows(rng: np.random.Generator, pop: dict[str, dict[str, np.ndarray]]) -
     cols["e_BPmag"] = np.where(no_bprp, np.nan, cols["e_BPmag"])
     cols["e_RPmag"] = np.where(no_bprp, np.nan, cols["e_RPmag"])
     cols["RA_ICRS"], cols["DE_ICRS"] = offset_by_east_north(
-        s["ra"], s["dec"], rng.normal(0.0, 1.0, n) * cols["e_RA_ICRS"] * MAS, rng.normal(0.0, 1.0, n) * cols["e_DE_ICRS"] * MAS
+        s["ra"],
+        s["dec"],
+        rng.normal(0.0, 1.0, n) * cols["e_RA_ICRS"] * MAS,
+        rng.normal(0.0, 1.0, n) * cols["e_DE_ICRS"] * MAS,
     )
     return cols
 
 
-def infrared_rows(rng: np.random.Generator, survey: infrared.Survey, pop: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+def infrared_rows(
+    rng: np.random.Generator, survey: infrared.Survey, pop: dict[str, dict[str, np.ndarray]]
+) -> dict[str, np.ndarray]:
     """2MASS or AllWISE columns (without the designation) of the background sources it detects."""
     parts = []
     for p in pop.values():
@@ -80,7 +91,9 @@ def infrared_rows(rng: np.random.Generator, survey: infrared.Survey, pop: dict[s
         mags = {b.key: p[b.key][keep] for b in survey.bands}
         cols = infrared.background_photometry(rng, survey, mags, shift[keep])
         cols.update(infrared.position_errors(rng, survey, cols))
-        ra, dec = move(p["ra"][keep], p["dec"][keep], p["pmRA"][keep], p["pmDE"][keep], survey.epoch - gaia.EPOCH)
+        ra, dec = move(
+            p["ra"][keep], p["dec"][keep], p["pmRA"][keep], p["pmDE"][keep], survey.epoch - gaia.EPOCH
+        )
         east, north = ellipse_noise(rng, *(cols[c] for c in survey.error_columns))
         cols["RAJ2000"], cols["DEJ2000"] = offset_by_east_north(ra, dec, east * ARCSEC, north * ARCSEC)
         parts.append(cols)

@@ -29,10 +29,14 @@ def _concat(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.
     return {k: np.concatenate([a[k], b[k]]) for k in a}
 
 
-def _spatial_order(rng: np.random.Generator, ra: np.ndarray, dec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _spatial_order(
+    rng: np.random.Generator, ra: np.ndarray, dec: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Row order by HEALPix-12 pixel (ties in random order, so counterparts do not come first)
     and, for each original row, its position in that order."""
-    key = radec2pix(gaia.HEALPIX_ORDER, ra, dec).astype(np.int64) << 35 | rng.integers(0, 2**35, len(ra), dtype=np.int64)
+    key = radec2pix(gaia.HEALPIX_ORDER, ra, dec).astype(np.int64) << 35 | rng.integers(
+        0, 2**35, len(ra), dtype=np.int64
+    )
     order = np.argsort(key, kind="stable")
     where = np.empty_like(order)
     where[order] = np.arange(len(order))
@@ -48,7 +52,9 @@ def _gaia(rng, src, kin, placed, epoch_x, pop, first_id: int) -> tuple[pa.Table,
     return gaia.table(cols), idx, cols["Source"][where[: len(idx)]]
 
 
-def _infrared(rng, survey: infrared.Survey, src, kin, placed, epoch_x, pop) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+def _infrared(
+    rng, survey: infrared.Survey, src, kin, placed, epoch_x, pop
+) -> tuple[pa.Table, np.ndarray, np.ndarray]:
     idx, cp = counterparts.infrared_rows(rng, survey, src, kin, placed.true_ra, placed.true_dec, epoch_x)
     cols = _concat(cp, background.infrared_rows(rng, survey, pop))
     names, cols["DEJ2000"] = designations.unique_names(survey.name, cols["RAJ2000"], cols["DEJ2000"])
@@ -56,25 +62,39 @@ def _infrared(rng, survey: infrared.Survey, src, kin, placed, epoch_x, pop) -> t
         cols["Qflg"] = infrared.quality_flags(cols, survey)
     order, _ = _spatial_order(rng, cols["RAJ2000"], cols["DEJ2000"])
     cols = {k: v[order] for k, v in cols.items()}
-    return infrared.table(survey, names[order], cols["RAJ2000"], cols["DEJ2000"], cols), idx, names[: len(idx)]
+    return (
+        infrared.table(survey, names[order], cols["RAJ2000"], cols["DEJ2000"], cols),
+        idx,
+        names[: len(idx)],
+    )
 
 
-def _truth(names: np.ndarray, src, fid: np.ndarray, matches: dict[str, tuple[np.ndarray, np.ndarray]]) -> pa.Table:
+def _truth(
+    names: np.ndarray, src, fid: np.ndarray, matches: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> pa.Table:
     n = len(names)
     cols: dict[str, pa.Array] = {
-        "name": designations.to_arrow(names), "Class": pa.array(src["Class"].astype(str)), "field_id": pa.array(fid, pa.int64()),
+        "name": designations.to_arrow(names),
+        "Class": pa.array(src["Class"].astype(str)),
+        "field_id": pa.array(fid, pa.int64()),
     }
     for col, (idx, ids) in matches.items():
         full = np.zeros(n, dtype=ids.dtype)
         full[idx] = ids
         mask = np.ones(n, bool)
         mask[idx] = False
-        arr = pa.array(full, pa.int64(), mask=mask) if col == "gaia_Source" else pa.array(full, pa.binary(), mask=mask).cast(pa.string())
+        arr = (
+            pa.array(full, pa.int64(), mask=mask)
+            if col == "gaia_Source"
+            else pa.array(full, pa.binary(), mask=mask).cast(pa.string())
+        )
         cols[col] = arr
     return pa.table(cols)
 
 
-def build_batch(rng: np.random.Generator, fields: Fields, batch: np.ndarray, td: TrainingSet, first_gaia_id: int) -> Batch:
+def build_batch(
+    rng: np.random.Generator, fields: Fields, batch: np.ndarray, td: TrainingSet, first_gaia_id: int
+) -> Batch:
     """Every row that the fields ``batch`` (consecutive field ids) contribute to the sky."""
     fid = np.repeat(batch, fields.n_sources[batch])
     in_plane = fields.in_plane[fid]

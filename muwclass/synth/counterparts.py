@@ -41,13 +41,21 @@ def _at_epoch(true_ra, true_dec, kin, idx, epoch_x: np.ndarray, epoch: float):
     return move(true_ra[idx], true_dec[idx], kin["pm_ra"][idx], kin["pm_de"][idx], epoch - epoch_x[idx])
 
 
-def gaia_rows(rng: np.random.Generator, src: dict[str, np.ndarray], kin: dict[str, np.ndarray], true_ra: np.ndarray,
-              true_dec: np.ndarray, epoch_x: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def gaia_rows(
+    rng: np.random.Generator,
+    src: dict[str, np.ndarray],
+    kin: dict[str, np.ndarray],
+    true_ra: np.ndarray,
+    true_dec: np.ndarray,
+    epoch_x: np.ndarray,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(X-ray source index, Gaia columns without Source) of the Gaia counterparts."""
     idx = np.flatnonzero(src["has_gaia"])
     mag = {m: src[m][idx] for m in GAIA_MAGS}
     # Gaia always has G; the two training rows with only BP or RP get one from their colour.
-    g = np.where(np.isfinite(mag["G"]), mag["G"], np.where(np.isfinite(mag["RP"]), mag["RP"] + 0.5, mag["BP"] - 0.4))
+    g = np.where(
+        np.isfinite(mag["G"]), mag["G"], np.where(np.isfinite(mag["RP"]), mag["RP"] + 0.5, mag["BP"] - 0.4)
+    )
     five = kin["five"][idx]
     cols = gaia.errors(rng, g, mag["BP"], mag["RP"], ~five)
     for m in GAIA_MAGS:  # the training source's photometric errors where it has them
@@ -57,22 +65,40 @@ def gaia_rows(rng: np.random.Generator, src: dict[str, np.ndarray], kin: dict[st
     cols["e_RPmag"] = np.where(np.isfinite(mag["RP"]), cols["e_RPmag"], np.nan)
     e_plx = src["e_Plx"][idx]
     cols["e_Plx"] = np.where(five & np.isfinite(e_plx), e_plx, cols["e_Plx"])
-    cols.update(Gmag=g, BPmag=mag["BP"], RPmag=mag["RP"], Plx=np.where(five, src["Plx"][idx], np.nan),
-                pmRA=np.where(five, kin["pm_ra"][idx], np.nan), pmDE=np.where(five, kin["pm_de"][idx], np.nan))
+    cols.update(
+        Gmag=g,
+        BPmag=mag["BP"],
+        RPmag=mag["RP"],
+        Plx=np.where(five, src["Plx"][idx], np.nan),
+        pmRA=np.where(five, kin["pm_ra"][idx], np.nan),
+        pmDE=np.where(five, kin["pm_de"][idx], np.nan),
+    )
     ra, dec = _at_epoch(true_ra, true_dec, kin, idx, epoch_x, gaia.EPOCH)
     n = len(idx)
     cols["RA_ICRS"], cols["DE_ICRS"] = offset_by_east_north(
-        ra, dec, rng.normal(0.0, 1.0, n) * cols["e_RA_ICRS"] * MAS, rng.normal(0.0, 1.0, n) * cols["e_DE_ICRS"] * MAS
+        ra,
+        dec,
+        rng.normal(0.0, 1.0, n) * cols["e_RA_ICRS"] * MAS,
+        rng.normal(0.0, 1.0, n) * cols["e_DE_ICRS"] * MAS,
     )
     return idx, cols
 
 
-def infrared_rows(rng: np.random.Generator, survey: infrared.Survey, src: dict[str, np.ndarray], kin: dict[str, np.ndarray],
-                  true_ra: np.ndarray, true_dec: np.ndarray, epoch_x: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def infrared_rows(
+    rng: np.random.Generator,
+    survey: infrared.Survey,
+    src: dict[str, np.ndarray],
+    kin: dict[str, np.ndarray],
+    true_ra: np.ndarray,
+    true_dec: np.ndarray,
+    epoch_x: np.ndarray,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(X-ray source index, columns without the designation) of the 2MASS or AllWISE counterparts."""
     idx = np.flatnonzero(src[f"has_{survey.name}"])
     keys = TMASS_MAGS if survey.name == "tmass" else WISE_MAGS
-    cols = infrared.counterpart_photometry(rng, survey, {m: src[m][idx] for m in keys}, {m: src[f"e_{m}"][idx] for m in keys})
+    cols = infrared.counterpart_photometry(
+        rng, survey, {m: src[m][idx] for m in keys}, {m: src[f"e_{m}"][idx] for m in keys}
+    )
     cols.update(infrared.position_errors(rng, survey, cols))
     maj, mnr, pa_ = (cols[c] for c in survey.error_columns)
     ra, dec = _at_epoch(true_ra, true_dec, kin, idx, epoch_x, survey.epoch)

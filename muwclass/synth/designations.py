@@ -34,14 +34,25 @@ def _field(units: np.ndarray, decimals: int, dots: bool, n: int) -> list[np.ndar
     return parts
 
 
-def sexagesimal(ra: np.ndarray, dec: np.ndarray, prefix: str, ra_decimals: int, dec_decimals: int, dots: bool) -> np.ndarray:
+def sexagesimal(
+    ra: np.ndarray, dec: np.ndarray, prefix: str, ra_decimals: int, dec_decimals: int, dots: bool
+) -> np.ndarray:
     """``prefix + HHMMSS[.s..] +/- DDMMSS[.s..]`` with truncated (not rounded) fields, bytes dtype."""
     ra, dec = np.asarray(ra, dtype=np.float64), np.asarray(dec, dtype=np.float64)
     n = len(ra)
-    ra_units = np.clip(np.floor(ra / 15.0 * 3600.0 * 10**ra_decimals).astype(np.int64), 0, 24 * 3600 * 10**ra_decimals - 1)
-    dec_units = np.clip(np.floor(np.abs(dec) * 3600.0 * 10**dec_decimals).astype(np.int64), 0, 90 * 3600 * 10**dec_decimals)
+    ra_units = np.clip(
+        np.floor(ra / 15.0 * 3600.0 * 10**ra_decimals).astype(np.int64), 0, 24 * 3600 * 10**ra_decimals - 1
+    )
+    dec_units = np.clip(
+        np.floor(np.abs(dec) * 3600.0 * 10**dec_decimals).astype(np.int64), 0, 90 * 3600 * 10**dec_decimals
+    )
     sign = np.where(dec < 0, ord("-"), ord("+")).astype(np.uint8)[:, None]
-    parts = [_const(prefix, n), *_field(ra_units, ra_decimals, dots, n), sign, *_field(dec_units, dec_decimals, dots, n)]
+    parts = [
+        _const(prefix, n),
+        *_field(ra_units, ra_decimals, dots, n),
+        sign,
+        *_field(dec_units, dec_decimals, dots, n),
+    ]
     chars = np.ascontiguousarray(np.concatenate(parts, axis=1))
     return chars.view(f"S{chars.shape[1]}").ravel()
 

@@ -45,7 +45,9 @@ class Fields:
     visit_obsid: np.ndarray  # (n, MAX_VISITS), -1 where absent
     nh_gal: np.ndarray  # 1e20 cm^-2
     star_density: np.ndarray  # Gaia-like stars per deg^2, including this field's patchiness
-    density_factor: np.ndarray  # the patchiness alone (clusters, dark clouds), also applied to IR-only sources
+    density_factor: (
+        np.ndarray
+    )  # the patchiness alone (clusters, dark clouds), also applied to IR-only sources
     depth: np.ndarray  # on-axis S/N of a source here relative to its training-set observation
 
     def __len__(self) -> int:
@@ -65,14 +67,25 @@ class Fields:
         n = len(self)
         keep = np.arange(MAX_VISITS)[None, :] < self.n_visits[:, None]
         offsets = np.r_[0, np.cumsum(self.n_visits)].astype(np.int32)
-        return pa.table({
-            "field_id": pa.array(np.arange(n, dtype=np.int64)),
-            "ra": self.ra, "dec": self.dec, "gal_l": self.l, "gal_b": self.b,
-            "n_sources": self.n_sources.astype(np.int64), "n_visits": self.n_visits.astype(np.int64),
-            "gti_mjd_obs": self.mjd0, "nh_gal": self.nh_gal, "star_density": self.star_density, "depth": self.depth,
-            "obsids": pa.ListArray.from_arrays(offsets, pa.array(self.visit_obsid[keep].astype(np.int64))),
-            "visit_mjd": pa.ListArray.from_arrays(offsets, pa.array(self.visit_mjd[keep])),
-        })
+        return pa.table(
+            {
+                "field_id": pa.array(np.arange(n, dtype=np.int64)),
+                "ra": self.ra,
+                "dec": self.dec,
+                "gal_l": self.l,
+                "gal_b": self.b,
+                "n_sources": self.n_sources.astype(np.int64),
+                "n_visits": self.n_visits.astype(np.int64),
+                "gti_mjd_obs": self.mjd0,
+                "nh_gal": self.nh_gal,
+                "star_density": self.star_density,
+                "depth": self.depth,
+                "obsids": pa.ListArray.from_arrays(
+                    offsets, pa.array(self.visit_obsid[keep].astype(np.int64))
+                ),
+                "visit_mjd": pa.ListArray.from_arrays(offsets, pa.array(self.visit_mjd[keep])),
+            }
+        )
 
 
 def _draw_galactic(rng: np.random.Generator, plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -94,7 +107,9 @@ def _to_galactic(ra: np.ndarray, dec: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return c.l.deg.copy(), c.b.deg.copy()
 
 
-def field_centres(rng: np.random.Generator, n_fields: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def field_centres(
+    rng: np.random.Generator, n_fields: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """ICRS centres and Galactic (l, b) of non-overlapping fields, half of them at |b| < 10.
 
     The first high-latitude fields are replaced by SPECIAL_CENTRES (poles, RA = 0/360).
@@ -146,7 +161,16 @@ def plan_fields(rng: np.random.Generator, n_fields: int, n_sources: int) -> Fiel
     # shallower (real fields: median significance ~4-5, against ~10 in the training set).
     depth = rng.lognormal(np.log(DEPTH_MEDIAN), 0.5, n_fields)
     return Fields(
-        ra=ra, dec=dec, l=l, b=b, n_sources=counts.astype(np.int64), n_visits=n_visits.astype(np.int64),
-        visit_mjd=mjd, visit_obsid=visit_obsid, nh_gal=nh_gal(b) * rng.lognormal(0.0, 0.3, n_fields),
-        star_density=star_density(l, b) * factor, density_factor=factor, depth=depth,
+        ra=ra,
+        dec=dec,
+        l=l,
+        b=b,
+        n_sources=counts.astype(np.int64),
+        n_visits=n_visits.astype(np.int64),
+        visit_mjd=mjd,
+        visit_obsid=visit_obsid,
+        nh_gal=nh_gal(b) * rng.lognormal(0.0, 0.3, n_fields),
+        star_density=star_density(l, b) * factor,
+        density_factor=factor,
+        depth=depth,
     )

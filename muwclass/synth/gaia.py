@@ -16,8 +16,24 @@ EPOCH = 2016.0
 HEALPIX_ORDER = 12
 PIXEL_SHIFT = 2**35
 COLUMNS = (
-    "Source", "RA_ICRS", "DE_ICRS", "e_RA_ICRS", "e_DE_ICRS", "Plx", "e_Plx", "pmRA", "e_pmRA", "pmDE", "e_pmDE",
-    "Gmag", "e_Gmag", "BPmag", "e_BPmag", "RPmag", "e_RPmag", "RUWE",
+    "Source",
+    "RA_ICRS",
+    "DE_ICRS",
+    "e_RA_ICRS",
+    "e_DE_ICRS",
+    "Plx",
+    "e_Plx",
+    "pmRA",
+    "e_pmRA",
+    "pmDE",
+    "e_pmDE",
+    "Gmag",
+    "e_Gmag",
+    "BPmag",
+    "e_BPmag",
+    "RPmag",
+    "e_RPmag",
+    "RUWE",
 )
 
 
@@ -37,7 +53,9 @@ def position_sigma_mas(g: np.ndarray, two_param: np.ndarray) -> np.ndarray:
     return np.where(two_param, 3.0 * s, s)
 
 
-def errors(rng: np.random.Generator, g: np.ndarray, bp: np.ndarray, rp: np.ndarray, two_param: np.ndarray) -> dict[str, np.ndarray]:
+def errors(
+    rng: np.random.Generator, g: np.ndarray, bp: np.ndarray, rp: np.ndarray, two_param: np.ndarray
+) -> dict[str, np.ndarray]:
     """Astrometric and photometric errors, and RUWE, of each row."""
     n = len(g)
     s = position_sigma_mas(g, two_param)
@@ -58,10 +76,13 @@ def errors(rng: np.random.Generator, g: np.ndarray, bp: np.ndarray, rp: np.ndarr
 
 def source_ids(ra: np.ndarray, dec: np.ndarray, first: int) -> np.ndarray:
     """Gaia-style IDs: HEALPix-12 nested pixel * 2^35 + a running number from ``first``."""
-    return radec2pix(HEALPIX_ORDER, ra, dec).astype(np.int64) * PIXEL_SHIFT + first + np.arange(len(ra), dtype=np.int64)
+    return (
+        radec2pix(HEALPIX_ORDER, ra, dec).astype(np.int64) * PIXEL_SHIFT
+        + first
+        + np.arange(len(ra), dtype=np.int64)
+    )
 
 
 def table(cols: dict[str, np.ndarray]) -> pa.Table:
     """The rows in VizieR order and types (Source int64, everything else float64)."""
     return pa.table({c: pa.array(cols[c], pa.int64() if c == "Source" else pa.float64()) for c in COLUMNS})
-

@@ -12,7 +12,9 @@ ARCSEC = 1.0 / 3600.0
 MAS = ARCSEC / 1000.0
 
 
-def offset_by(ra0: np.ndarray, dec0: np.ndarray, pa_deg: np.ndarray, sep_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def offset_by(
+    ra0: np.ndarray, dec0: np.ndarray, pa_deg: np.ndarray, sep_deg: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Point at position angle ``pa`` (E of N) and separation ``sep`` from (ra0, dec0), degrees.
 
     Returns RA in [0, 360) and Dec in [-90, 90].
@@ -25,7 +27,9 @@ def offset_by(ra0: np.ndarray, dec0: np.ndarray, pa_deg: np.ndarray, sep_deg: np
     return np.where(ra >= 360.0, ra - 360.0, ra), np.degrees(dec)
 
 
-def offset_by_east_north(ra: np.ndarray, dec: np.ndarray, east_deg: np.ndarray, north_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def offset_by_east_north(
+    ra: np.ndarray, dec: np.ndarray, east_deg: np.ndarray, north_deg: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Move by a small tangent-plane displacement (east, north), degrees on the sky."""
     return offset_by(ra, dec, np.degrees(np.arctan2(east_deg, north_deg)), np.hypot(east_deg, north_deg))
 
@@ -50,7 +54,9 @@ def ellipse_noise(
     return a * np.sin(pa) + b * np.cos(pa), a * np.cos(pa) - b * np.sin(pa)
 
 
-def move(ra: np.ndarray, dec: np.ndarray, pm_ra: np.ndarray, pm_de: np.ndarray, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def move(
+    ra: np.ndarray, dec: np.ndarray, pm_ra: np.ndarray, pm_de: np.ndarray, years: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Apply a proper motion (mas/yr, pmRA already times cos Dec) over ``years``."""
     return offset_by_east_north(ra, dec, pm_ra * years * MAS, pm_de * years * MAS)
 

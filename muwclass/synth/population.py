@@ -14,11 +14,31 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from muwclass.errors import InputError
+
 CLASSES = ("AGN", "YSO", "LM-STAR", "HM-STAR", "NS", "CV", "LMXB", "HMXB")
 # Class mix inside the Galactic plane (|b| < 10) and away from it: stars and YSOs crowd the
 # plane, AGN dominate the high-latitude sky (and are still seen through the plane).
-MIX_PLANE = {"AGN": 0.22, "YSO": 0.22, "LM-STAR": 0.30, "HM-STAR": 0.08, "NS": 0.04, "CV": 0.07, "LMXB": 0.03, "HMXB": 0.04}
-MIX_HIGH = {"AGN": 0.78, "YSO": 0.03, "LM-STAR": 0.13, "HM-STAR": 0.005, "NS": 0.015, "CV": 0.03, "LMXB": 0.005, "HMXB": 0.005}
+MIX_PLANE = {
+    "AGN": 0.22,
+    "YSO": 0.22,
+    "LM-STAR": 0.30,
+    "HM-STAR": 0.08,
+    "NS": 0.04,
+    "CV": 0.07,
+    "LMXB": 0.03,
+    "HMXB": 0.04,
+}
+MIX_HIGH = {
+    "AGN": 0.78,
+    "YSO": 0.03,
+    "LM-STAR": 0.13,
+    "HM-STAR": 0.005,
+    "NS": 0.015,
+    "CV": 0.03,
+    "LMXB": 0.005,
+    "HMXB": 0.005,
+}
 
 BANDS = ("s", "m", "h", "b")
 MAGS = ("G", "BP", "RP", "J", "H", "K", "W1", "W2", "W3")
@@ -41,16 +61,24 @@ def load_training(data_dir: Path) -> TrainingSet:
     """TD_Yang2022.csv, joined to the CSC power-law index of the same sources (buildtd)."""
     path = Path(data_dir) / "td" / "TD_Yang2022.csv"
     if not path.is_file():
-        raise FileNotFoundError(f"synthetic sky needs the training set {path}")
+        raise InputError(f"synthetic sky needs the training set {path}")
     td = pd.read_csv(path)
     td = td[td["True_Class"].isin(CLASSES)].reset_index(drop=True)
     ave = Path(data_dir) / "buildtd" / "CSCv2_TD_ave.csv"
     gamma = np.full(len(td), np.nan)
     if ave.is_file():
-        g = pd.read_csv(ave, usecols=["name", "powlaw_gamma_mean"]).drop_duplicates("name").set_index("name")["powlaw_gamma_mean"]
+        g = (
+            pd.read_csv(ave, usecols=["name", "powlaw_gamma_mean"])
+            .drop_duplicates("name")
+            .set_index("name")["powlaw_gamma_mean"]
+        )
         gamma = td["CSCv2_name"].map(g).to_numpy(dtype=np.float64)
     cols: dict[str, np.ndarray] = {"Class": td["True_Class"].to_numpy(dtype=object), "gamma": gamma}
-    for c in [f"F{b}" for b in BANDS] + [f"e_F{b}" for b in BANDS] + ["P_intra", "P_inter", "CSCv2_S/N", "Plx", "e_Plx", "PM"]:
+    for c in (
+        [f"F{b}" for b in BANDS]
+        + [f"e_F{b}" for b in BANDS]
+        + ["P_intra", "P_inter", "CSCv2_S/N", "Plx", "e_Plx", "PM"]
+    ):
         cols[c] = td[c].to_numpy(dtype=np.float64)
     for m in MAGS:
         cols[m] = td[f"{m}mag"].to_numpy(dtype=np.float64)
@@ -73,7 +101,9 @@ def pick_rows(rng: np.random.Generator, td: TrainingSet, class_index: np.ndarray
     sizes = np.array([len(td.rows_of[c]) for c in CLASSES])
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
     flat = np.concatenate([td.rows_of[c] for c in CLASSES])
-    return flat[starts[class_index] + (rng.uniform(size=len(class_index)) * sizes[class_index]).astype(np.int64)]
+    return flat[
+        starts[class_index] + (rng.uniform(size=len(class_index)) * sizes[class_index]).astype(np.int64)
+    ]
 
 
 def draw_sources(rng: np.random.Generator, td: TrainingSet, in_plane: np.ndarray) -> dict[str, np.ndarray]:
@@ -87,7 +117,11 @@ def draw_sources(rng: np.random.Generator, td: TrainingSet, in_plane: np.ndarray
     cls = draw_classes(rng, in_plane)
     row = pick_rows(rng, td, cls)
     c = td.columns
-    out: dict[str, np.ndarray] = {"Class": np.asarray(CLASSES, dtype=object)[cls], "class_index": cls, "td_row": row}
+    out: dict[str, np.ndarray] = {
+        "Class": np.asarray(CLASSES, dtype=object)[cls],
+        "class_index": cls,
+        "td_row": row,
+    }
     shift = 10 ** rng.normal(0.0, FLUX_DEX, n)
     for b in BANDS:
         out[f"F{b}"] = c[f"F{b}"][row] * shift * 10 ** rng.normal(0.0, FLUX_BAND_DEX, n)

@@ -22,7 +22,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from muwclass import __version__
-from muwclass.progress import progress_bar
+from muwclass.io.atomic import publish
+from muwclass.runtime.progress import progress_bar
 from muwclass.synth.batch import build_batch
 from muwclass.synth.fields import plan_fields
 from muwclass.synth.population import load_training
@@ -61,7 +62,11 @@ def _write_truth(parts: list[pa.Table], path: Path) -> None:
 
 
 def generate_sky(
-    out_dir: Path, scale: float = 1.0, seed: int = 42, data_dir: Path = Path("../shared/muwclass-data"), progress: bool = True
+    out_dir: Path,
+    scale: float = 1.0,
+    seed: int = 42,
+    data_dir: Path = Path("../shared/muwclass-data"),
+    progress: bool = True,
 ) -> dict:
     """Write the synthetic sky to ``out_dir`` (replacing it) and return a summary.
 
@@ -83,7 +88,10 @@ def generate_sky(
     try:
         # One writer thread: Parquet encoding (which releases the GIL) of batch i overlaps the
         # generation of batch i + 1; files are still written strictly in batch order.
-        with progress_bar(progress) as bar, ThreadPoolExecutor(max_workers=1, thread_name_prefix="synth-writer") as pool:
+        with (
+            progress_bar(progress) as bar,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="synth-writer") as pool,
+        ):
             task = bar.add_task("synthetic sky (fields)", total=n_fields)
             pending: deque[Future] = deque()
             for i, start in enumerate(starts):
@@ -114,9 +122,7 @@ def generate_sky(
             "version": __version__,
         }
         (staging / "manifest.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
+        publish(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -23,7 +23,9 @@ def field_stars(rng: np.random.Generator, nh_gal: np.ndarray) -> dict[str, np.nd
     (one entry per star, 1e20 cm^-2). Each star sits in front of a random part of the dust."""
     n = len(nh_gal)
     g = np.maximum(G_LIMIT - rng.exponential(G_SLOPE_MAG, n), 3.0)
-    ebv = nh_gal / NH_PER_EBV * rng.uniform(0.0, 1.0, n) ** 2  # Gaia mostly sees the near, less reddened stars
+    ebv = (
+        nh_gal / NH_PER_EBV * rng.uniform(0.0, 1.0, n) ** 2
+    )  # Gaia mostly sees the near, less reddened stars
     c = 0.55 + rng.gamma(2.0, 0.35, n) + E_BPRP_PER_EBV * ebv  # observed BP - RP
     rp = g - (0.05 + 0.5 * c) + rng.normal(0.0, 0.02, n)
     bp = rp + c
@@ -40,8 +42,19 @@ def field_stars(rng: np.random.Generator, nh_gal: np.ndarray) -> dict[str, np.nd
     pm = plx * v_t / 4.74
     angle = rng.uniform(0.0, 2 * np.pi, n)
     return {
-        "G": g, "BP": bp, "RP": rp, "J": j, "H": h, "K": k, "W1": w1, "W2": w2, "W3": w3, "W4": w4,
-        "Plx": plx, "pmRA": pm * np.sin(angle), "pmDE": pm * np.cos(angle),
+        "G": g,
+        "BP": bp,
+        "RP": rp,
+        "J": j,
+        "H": h,
+        "K": k,
+        "W1": w1,
+        "W2": w2,
+        "W3": w3,
+        "W4": w4,
+        "Plx": plx,
+        "pmRA": pm * np.sin(angle),
+        "pmDE": pm * np.cos(angle),
     }
 
 
@@ -56,6 +69,17 @@ def ir_only(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     nan = np.full(n, np.nan)
     zero = np.zeros(n)
     return {
-        "G": nan, "BP": nan, "RP": nan, "J": j, "H": h, "K": k, "W1": w1, "W2": w2, "W3": w3, "W4": w3 - 2.0,
-        "Plx": nan, "pmRA": zero, "pmDE": zero,
+        "G": nan,
+        "BP": nan,
+        "RP": nan,
+        "J": j,
+        "H": h,
+        "K": k,
+        "W1": w1,
+        "W2": w2,
+        "W3": w3,
+        "W4": w3 - 2.0,
+        "Plx": nan,
+        "pmRA": zero,
+        "pmDE": zero,
     }

@@ -25,7 +25,9 @@ def _dictionary(schema: pa.Schema) -> list[str]:
 class RollingWriter:
     """Parquet parts ``part-00000.parquet``, ... of at most ``rows_per_file`` rows, one schema."""
 
-    def __init__(self, folder: Path, rows_per_file: int = ROWS_PER_FILE, row_group_rows: int = ROW_GROUP_ROWS):
+    def __init__(
+        self, folder: Path, rows_per_file: int = ROWS_PER_FILE, row_group_rows: int = ROW_GROUP_ROWS
+    ):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.rows_per_file = rows_per_file
@@ -51,7 +53,12 @@ class RollingWriter:
         self._flush(final=True)
         if not self.files and self._schema is not None:
             path = self.folder / "part-00000.parquet"
-            pq.write_table(self._schema.empty_table(), path, compression="snappy", use_dictionary=_dictionary(self._schema))
+            pq.write_table(
+                self._schema.empty_table(),
+                path,
+                compression="snappy",
+                use_dictionary=_dictionary(self._schema),
+            )
             self.files.append(path)
         self._close_file()
 
@@ -63,7 +70,9 @@ class RollingWriter:
         while data.num_rows - start >= self.row_group_rows or (final and start < data.num_rows):
             if self._writer is None:
                 path = self.folder / f"part-{len(self.files):05d}.parquet"
-                self._writer = pq.ParquetWriter(path, data.schema, compression="snappy", use_dictionary=_dictionary(data.schema))
+                self._writer = pq.ParquetWriter(
+                    path, data.schema, compression="snappy", use_dictionary=_dictionary(data.schema)
+                )
                 self.files.append(path)
             take = min(self.row_group_rows, self.rows_per_file - self._rows_in_file, data.num_rows - start)
             self._writer.write_table(data.slice(start, take), row_group_size=take)

@@ -35,11 +35,31 @@ R95_PSF_PER_SNR = 1.5
 SIGNIFICANCE_MIN = 1.0
 DAYS_PER_YEAR = 365.25
 MASTER_COLUMNS = (
-    "name", "ra", "dec", "err_ellipse_r0", "err_ellipse_r1", "err_ellipse_ang", "significance",
-    "flux_aper90_ave_s", "flux_aper90_ave_m", "flux_aper90_ave_h", "flux_aper90_ave_b",
-    "e_flux_aper90_ave_s", "e_flux_aper90_ave_m", "e_flux_aper90_ave_h", "e_flux_aper90_ave_b",
-    "kp_intra_prob_b", "var_inter_prob", "nh_gal", "powlaw_gamma_mean",
-    "extent_flag", "pileup_flag", "sat_src_flag", "streak_src_flag", "conf_flag", "gti_mjd_obs",
+    "name",
+    "ra",
+    "dec",
+    "err_ellipse_r0",
+    "err_ellipse_r1",
+    "err_ellipse_ang",
+    "significance",
+    "flux_aper90_ave_s",
+    "flux_aper90_ave_m",
+    "flux_aper90_ave_h",
+    "flux_aper90_ave_b",
+    "e_flux_aper90_ave_s",
+    "e_flux_aper90_ave_m",
+    "e_flux_aper90_ave_h",
+    "e_flux_aper90_ave_b",
+    "kp_intra_prob_b",
+    "var_inter_prob",
+    "nh_gal",
+    "powlaw_gamma_mean",
+    "extent_flag",
+    "pileup_flag",
+    "sat_src_flag",
+    "streak_src_flag",
+    "conf_flag",
+    "gti_mjd_obs",
 )
 
 
@@ -90,7 +110,9 @@ def place_sources(rng: np.random.Generator, fields: Fields, fid: np.ndarray, snr
         elong = 1.0 - rng.uniform(0.0, 0.1 + 0.05 * theta)
         p.r0[k] = np.round(np.minimum(np.hypot(R95_FLOOR, stat), R95_MAX), 2)
         p.r1[k] = np.round(np.minimum(np.hypot(R95_FLOOR, stat * elong), p.r0[k]), 2)
-        p.ang[k] = np.round(np.mod(pa_ + 90.0 + rng.normal(0.0, 15.0, len(k)), 180.0), 1)  # tied to the azimuth, like the off-axis PSF
+        p.ang[k] = np.round(
+            np.mod(pa_ + 90.0 + rng.normal(0.0, 15.0, len(k)), 180.0), 1
+        )  # tied to the azimuth, like the off-axis PSF
         p.theta[k] = theta
         east, north = ellipse_noise(rng, p.r0[k] / R95_PER_SIGMA, p.r1[k] / R95_PER_SIGMA, p.ang[k])
         p.ra[k], p.dec[k] = offset_by_east_north(p.true_ra[k], p.true_dec[k], east * ARCSEC, north * ARCSEC)
@@ -101,7 +123,9 @@ def place_sources(rng: np.random.Generator, fields: Fields, fid: np.ndarray, snr
     raise RuntimeError("could not give the X-ray sources unique names")
 
 
-def detections(rng: np.random.Generator, fields: Fields, fid: np.ndarray, p_inter: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def detections(
+    rng: np.random.Generator, fields: Fields, fid: np.ndarray, p_inter: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(source index, visit index) of every per-observation detection.
 
     A training source without an inter-observation variability probability was seen once, so
@@ -117,8 +141,15 @@ def detections(rng: np.random.Generator, fields: Fields, fid: np.ndarray, p_inte
     return np.nonzero(rank < n_det[:, None])
 
 
-def master_table(rng: np.random.Generator, src: dict[str, np.ndarray], p: Placed, nh: np.ndarray, var_inter: np.ndarray,
-                 mjd0: np.ndarray, in_plane: np.ndarray) -> pa.Table:
+def master_table(
+    rng: np.random.Generator,
+    src: dict[str, np.ndarray],
+    p: Placed,
+    nh: np.ndarray,
+    var_inter: np.ndarray,
+    mjd0: np.ndarray,
+    in_plane: np.ndarray,
+) -> pa.Table:
     """One row per master source, CSC master_source names and units."""
     n = len(p.ra)
     fb = src["Fb"]
@@ -132,19 +163,36 @@ def master_table(rng: np.random.Generator, src: dict[str, np.ndarray], p: Placed
         "conf_flag": u[:, 4] < np.where(in_plane, 0.10, 0.05),
     }
     cols = {
-        "name": designations.to_arrow(p.names), "ra": p.ra, "dec": p.dec,
-        "err_ellipse_r0": p.r0, "err_ellipse_r1": p.r1, "err_ellipse_ang": p.ang,
+        "name": designations.to_arrow(p.names),
+        "ra": p.ra,
+        "dec": p.dec,
+        "err_ellipse_r0": p.r0,
+        "err_ellipse_r1": p.r1,
+        "err_ellipse_ang": p.ang,
         "significance": p.significance,
         **{f"flux_aper90_ave_{b}": src[f"F{b}"] for b in "smhb"},
         **{f"e_flux_aper90_ave_{b}": src[f"e_F{b}"] * worse for b in "smhb"},
-        "kp_intra_prob_b": src["P_intra"], "var_inter_prob": var_inter, "nh_gal": nh,
-        "powlaw_gamma_mean": src["gamma"], **flags, "gti_mjd_obs": mjd0,
+        "kp_intra_prob_b": src["P_intra"],
+        "var_inter_prob": var_inter,
+        "nh_gal": nh,
+        "powlaw_gamma_mean": src["gamma"],
+        **flags,
+        "gti_mjd_obs": mjd0,
     }
     return pa.table({c: cols[c] for c in MASTER_COLUMNS})
 
 
-def per_obs_table(rng: np.random.Generator, src: dict[str, np.ndarray], p: Placed, fields: Fields, fid: np.ndarray,
-                  det: tuple[np.ndarray, np.ndarray], nh: np.ndarray, pm_ra: np.ndarray, pm_de: np.ndarray) -> pa.Table:
+def per_obs_table(
+    rng: np.random.Generator,
+    src: dict[str, np.ndarray],
+    p: Placed,
+    fields: Fields,
+    fid: np.ndarray,
+    det: tuple[np.ndarray, np.ndarray],
+    nh: np.ndarray,
+    pm_ra: np.ndarray,
+    pm_de: np.ndarray,
+) -> pa.Table:
     """One row per detection: the source moved to the visit's epoch, positions drawn from an
     ellipse sqrt(n_det) larger than the master one, fluxes scattered more for variable sources."""
     si, vi = det
@@ -160,12 +208,22 @@ def per_obs_table(rng: np.random.Generator, src: dict[str, np.ndarray], p: Place
     ra, dec = offset_by_east_north(tra, tdec, east * ARCSEC, north * ARCSEC)
     variable = np.nan_to_num(src["P_inter"][si], nan=0.0) > 0.9
     common = 10 ** (np.where(variable, 0.3, 0.05) * rng.normal(0.0, 1.0, m))  # variability moves all bands
-    return pa.table({
-        "name": designations.to_arrow(p.names[si]),
-        "obsid": pa.array(fields.visit_obsid[fid[si], vi], pa.int64()),
-        "ra": ra, "dec": dec, "err_ellipse_r0": r0, "err_ellipse_r1": r1, "err_ellipse_ang": p.ang[si],
-        "significance": np.round(p.significance[si] / grow * 10 ** rng.normal(0.0, 0.05, m), 2),
-        **{f"flux_aper90_{b}": src[f"F{b}"][si] * common * 10 ** rng.normal(0.0, 0.03, m) for b in "bsmh"},
-        "kp_intra_prob_b": src["P_intra"][si], "nh_gal": nh[si], "theta": np.round(p.theta[si], 3),
-        "gti_mjd_obs": mjd,
-    })
+    return pa.table(
+        {
+            "name": designations.to_arrow(p.names[si]),
+            "obsid": pa.array(fields.visit_obsid[fid[si], vi], pa.int64()),
+            "ra": ra,
+            "dec": dec,
+            "err_ellipse_r0": r0,
+            "err_ellipse_r1": r1,
+            "err_ellipse_ang": p.ang[si],
+            "significance": np.round(p.significance[si] / grow * 10 ** rng.normal(0.0, 0.05, m), 2),
+            **{
+                f"flux_aper90_{b}": src[f"F{b}"][si] * common * 10 ** rng.normal(0.0, 0.03, m) for b in "bsmh"
+            },
+            "kp_intra_prob_b": src["P_intra"][si],
+            "nh_gal": nh[si],
+            "theta": np.round(p.theta[si], 3),
+            "gti_mjd_obs": mjd,
+        }
+    )

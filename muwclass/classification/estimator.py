@@ -1,0 +1,163 @@
+"""The classification pipeline: physical oversampling -> features -> SMOTE -> estimator.
+
+An imblearn ``Pipeline`` so that both samplers act only when fitting (inside training folds),
+never when predicting. Its input is internal-schema rows with errors, so the same fitted
+object classifies a catalog, a field or Monte-Carlo draws of them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from imblearn.over_sampling import SMOTE
+from imblearn.pipeline import Pipeline
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.ensemble import ExtraTreesClassifier, HistGradientBoostingClassifier, RandomForestClassifier
+
+from muwclass.classification.features import FeatureTransformer
+from muwclass.classification.oversampling import physical_sampler
+from muwclass.config.run import ModelConfig
+
+ESTIMATORS = {
+    "random_forest": RandomForestClassifier,
+    "extra_trees": ExtraTreesClassifier,
+    "hist_gradient_boosting": HistGradientBoostingClassifier,
+}
+#: Defaults per estimator; ``model.params`` overrides them. n_jobs=1: parallelism is Spark's.
+DEFAULT_PARAMS = {
+    "random_forest": {
+        "n_estimators": 80,
+        "max_features": "sqrt",
+        "class_weight": "balanced_subsample",
+        "n_jobs": 1,
+    },
+    "extra_trees": {"n_estimators": 300, "n_jobs": 1},
+    "hist_gradient_boosting": {"max_iter": 300, "learning_rate": 0.08, "early_stopping": False},
+}
+
+
+def make_estimator(cfg: ModelConfig):
+    cls = ESTIMATORS[cfg.estimator]
+    params = {**DEFAULT_PARAMS[cfg.estimator], **cfg.params, "random_state": cfg.random_state}
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise ValueError(f"model.params for {cfg.estimator}: {exc}") from None
+
+
+def build_pipeline(cfg: ModelConfig) -> Pipeline:
+    """An unfitted pipeline for ``cfg`` (cloned per fold by the cross-validation)."""
+    steps = []
+    over = cfg.oversampling
+    if over.physical:
+        steps.append(("physical", physical_sampler(over.physical_fraction, cfg.random_state)))
+    features = dict(cfg.features)
+    if over.smote:
+        features.setdefault("fill", "sentinel")
+        if features["fill"] != "sentinel":
+            raise ValueError(
+                "model.features.fill must be 'sentinel' with SMOTE (SMOTE cannot interpolate NaN)"
+            )
+    steps.append(("features", FeatureTransformer(features)))
+    if over.smote:
+        steps.append(
+            (
+                "smote",
+                AdaptiveSMOTE(
+                    sampling_strategy=_smote_strategy(over.smote_fraction),
+                    k_neighbors=over.smote_k_neighbors,
+                    random_state=cfg.random_state,
+                ),
+            )
+        )
+    estimator = make_estimator(cfg)
+    if cfg.prior_power:
+        estimator = PriorShift(estimator, cfg.prior_power)
+    steps.append(("model", estimator))
+    return Pipeline(steps)
+
+
+class PriorShift(ClassifierMixin, BaseEstimator):
+    """Probabilities divided by (class frequency in the training data) ** power, renormalised.
+
+    A forest's probabilities carry the training prior, so rare classes lose every close
+    call. power = 1 is the full correction to equal priors (maximises recall of rare classes
+    at a large cost in accuracy); intermediate powers trade the two (Saerens et al. 2002 prior
+    shift, with the target prior between the training one and uniform).
+    """
+
+    def __init__(self, estimator, power: float = 0.5):
+        self.estimator = estimator
+        self.power = power
+
+    def fit(self, X, y):
+        y = np.asarray(y, dtype=object)
+        self.estimator_ = clone(self.estimator).fit(X, y)
+        self.classes_ = self.estimator_.classes_
+        frequency = np.array([(y == c).mean() for c in self.classes_])
+        self.weights_ = frequency ** -float(self.power)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        p = self.estimator_.predict_proba(X) * self.weights_
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        return self.estimator_.feature_importances_
+
+
+class AdaptiveSMOTE(SMOTE):
+    """SMOTE whose neighbour count shrinks to fit the smallest class of the training data.
+
+    A rare class can have fewer members than ``k_neighbors`` + 1 in a training fold (LMXB,
+    HMXB in small folds); plain SMOTE then fails deep inside scikit-learn. Here k becomes
+    (smallest class - 1); a class with a single member is a clear error.
+    """
+
+    def _fit_resample(self, X, y):
+        classes, counts = np.unique(y, return_counts=True)
+        smallest = int(counts.min())
+        if smallest < 2:
+            raise ValueError(
+                f"SMOTE needs at least 2 training sources per class; {classes[counts.argmin()]} has {smallest}"
+            )
+        requested = self.k_neighbors
+        self.k_neighbors = min(int(requested), smallest - 1)
+        try:
+            return super()._fit_resample(X, y)
+        finally:
+            self.k_neighbors = requested
+
+
+def estimator_features(pipe: Pipeline, X) -> np.ndarray:
+    """The feature matrix the final estimator sees for ``X`` at predict time (samplers skipped)."""
+    for _, step in pipe.steps[:-1]:
+        if hasattr(step, "transform") and not hasattr(step, "fit_resample"):
+            X = step.transform(X)
+    return X
+
+
+def estimator_feature_names(pipe: Pipeline) -> list[str] | None:
+    """Names of the columns the final estimator sees (None if no step names them)."""
+    for _, step in reversed(pipe.steps[:-1]):
+        if hasattr(step, "get_feature_names_out") and not hasattr(step, "fit_resample"):
+            return [str(n) for n in step.get_feature_names_out()]
+    return None
+
+
+class _smote_strategy:
+    """SMOTE target: every class up to ``fraction`` x the largest class (a picklable callable)."""
+
+    def __init__(self, fraction: float):
+        self.fraction = fraction
+
+    def __call__(self, y: np.ndarray) -> dict:
+        classes, counts = np.unique(y, return_counts=True)
+        target = int(np.ceil(self.fraction * counts.max()))
+        return {c: max(int(n), target) for c, n in zip(classes, counts, strict=True)}
+
+    def __repr__(self) -> str:
+        return f"smote_strategy({self.fraction})"

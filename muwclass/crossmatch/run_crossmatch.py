@@ -1,0 +1,90 @@
+"""Crossmatch the X-ray catalog with each MW catalog on Dask and write the HATS products.
+
+For every MW catalog of ``crossmatch.targets`` the X-ray HATS catalog is crossmatched with
+:class:`muwclass.crossmatch.algorithm.BayesianCrossmatch` (lsdb aligns partitions and
+margins; nothing is collected in the driver, so the MW catalog's size does not matter).
+Each MW catalog is crossmatched once; the result is persisted under the work layout's
+``xmatch_work`` and everything else is derived from it (:mod:`muwclass.crossmatch.chain`): the
+magnitude prior, ``hats/xmatch_<target>_candidates`` (every candidate with its posterior) and
+``hats/xmatch`` (one row per X-ray source: best counterpart per catalog, p_any, p_i, number of
+candidates, and a flag where the chosen counterparts of different catalogs disagree).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import lsdb
+
+from muwclass.config.run import RunConfig
+from muwclass.crossmatch.chain import crossmatch_chain
+from muwclass.errors import AccountingError, ConfigError
+from muwclass.io.atomic import publish, write_json
+from muwclass.runtime.progress import console
+from muwclass.runtime.sessions import dask_client
+
+
+def write_catalog_atomic(catalog: lsdb.Catalog, path: Path, name: str, progress: bool = True) -> None:
+    """lsdb ``write_catalog`` into a hidden folder beside ``path``, then publish it."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    catalog.write_catalog(tmp, catalog_name=name, progress_bar=progress)
+    publish(tmp, path)
+
+
+def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict:
+    """Crossmatch and write ``hats/xmatch`` and the candidate tables; returns the report.
+
+    ``client`` is a Dask client; without one, the run configuration's cluster is used.
+    """
+    x, layout = cfg.crossmatch, cfg.layout
+    for key in [x.xray, *x.targets]:
+        if not layout.catalog(key).exists():
+            raise ConfigError(
+                f"{layout.catalog(key)}: catalog '{key}' is not imported; run `muwclass import` first"
+            )
+    if client is None:
+        with dask_client(cfg.dask, local_directory=layout.dask) as own:
+            return run_crossmatch(cfg, own, progress)
+    t0 = time.perf_counter()
+    xray = lsdb.read_hats(layout.catalog(x.xray))
+    mws = {target: lsdb.read_hats(layout.catalog(target)) for target in x.targets}
+    shutil.rmtree(layout.xmatch_work, ignore_errors=True)
+
+    def persist(catalog: lsdb.Catalog, name: str) -> lsdb.Catalog:
+        t = time.perf_counter()
+        catalog.write_catalog(layout.xmatch_work / name, catalog_name=name, progress_bar=progress)
+        console.print(f"{name}: crossmatched in {time.perf_counter() - t:.1f} s")
+        return lsdb.read_hats(layout.xmatch_work / name)
+
+    result = crossmatch_chain(x, xray, mws, persist, cache_dir=layout.cache)
+    for target, long in result.candidates.items():
+        write_catalog_atomic(long, layout.xmatch_candidates(target), f"xmatch_{target}_candidates", progress)
+        console.print(
+            f'{target}: candidates written ({mws[target].npartitions} MW partitions, radius <= {x.max_radius_arcsec}")'
+        )
+    write_catalog_atomic(result.best, layout.xmatch, "xmatch", progress)
+    shutil.rmtree(layout.xmatch_work, ignore_errors=True)
+    out = lsdb.read_hats(layout.xmatch)
+    summary = out[["source_id", "mw_conflict", *[f"{t}_p_any" for t in x.targets]]].compute()
+    report = {
+        "xray": x.xray,
+        "targets": x.targets,
+        "rows": len(summary),
+        "xray_rows": int(xray.hc_structure.catalog_info.total_rows),
+        "with_counterpart_p_any_0.5": {
+            t: int((summary[f"{t}_p_any"].fillna(0) >= 0.5).sum()) for t in x.targets
+        },
+        "conflicts": int(summary["mw_conflict"].sum()),
+        "mag_priors": {t: p.to_dict() if p else None for t, p in result.priors.items()},
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    if report["rows"] != report["xray_rows"]:
+        raise AccountingError(
+            f"crossmatch lost X-ray sources: {report['xray_rows']} in, {report['rows']} out"
+        )
+    write_json(layout.crossmatch_report, report)
+    console.print(f"crossmatch: {len(summary):,} X-ray sources -> {layout.xmatch} ({report['seconds']} s)")
+    return report

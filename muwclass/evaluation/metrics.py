@@ -1,0 +1,119 @@
+"""Scores of a classifier from out-of-fold probabilities: pure functions on arrays.
+
+Everything here takes the true labels and the out-of-fold probability matrix (rows = sources,
+columns = ``classes``), so the same code scores k-fold, leave-one-out and a held-out set,
+whatever engine produced the probabilities.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+
+def predicted_labels(proba: np.ndarray, classes: list[str]) -> np.ndarray:
+    return np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
+
+
+def classification_metrics(y_true: np.ndarray, proba: np.ndarray, classes: list[str]) -> dict:
+    """Accuracy, balanced accuracy, per-class precision/recall/F1/support, macro F1, log-loss, Brier.
+
+    Brier is the multi-class score: mean over sources of sum over classes of (p - onehot)^2.
+    """
+    y_true = np.asarray(y_true, dtype=object)
+    _check(y_true, proba, classes)
+    y_pred = predicted_labels(proba, classes)
+    precision, recall, f1, support = skm.precision_recall_fscore_support(
+        y_true, y_pred, labels=classes, zero_division=0
+    )
+    onehot = (y_true[:, None] == np.asarray(classes, dtype=object)[None, :]).astype(float)
+    clipped = np.clip(proba, 1e-15, 1.0)
+    clipped = clipped / clipped.sum(axis=1, keepdims=True)
+    return {
+        "n_sources": int(len(y_true)),
+        "classes": list(classes),
+        "accuracy": float(skm.accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(skm.balanced_accuracy_score(y_true, y_pred)),
+        "macro_f1": float(np.mean(f1)),
+        "log_loss": float(-np.mean(np.sum(onehot * np.log(clipped), axis=1))),
+        "brier": float(np.mean(np.sum((proba - onehot) ** 2, axis=1))),
+        "per_class": {
+            c: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for c, p, r, f, s in zip(classes, precision, recall, f1, support, strict=True)
+        },
+    }
+
+
+def confusion(
+    y_true: np.ndarray, proba: np.ndarray, classes: list[str], normalize: bool = False
+) -> pd.DataFrame:
+    """Confusion matrix (rows = true class, columns = predicted), optionally row-normalised."""
+    y_pred = predicted_labels(proba, classes)
+    m = skm.confusion_matrix(
+        np.asarray(y_true, dtype=object), y_pred, labels=classes, normalize="true" if normalize else None
+    )
+    return pd.DataFrame(m, index=pd.Index(classes, name="true"), columns=pd.Index(classes, name="predicted"))
+
+
+def top_class_reliability(
+    y_true: np.ndarray, proba: np.ndarray, classes: list[str], n_bins: int = 10
+) -> dict:
+    """Calibration of the top-class probability: in each bin, the fraction that is right."""
+    y_pred = predicted_labels(proba, classes)
+    p_top = proba.max(axis=1)
+    right = (y_pred == np.asarray(y_true, dtype=object)).astype(float)
+    edges = np.linspace(0, 1, n_bins + 1)
+    which = np.clip(np.digitize(p_top, edges) - 1, 0, n_bins - 1)
+    out: dict[str, list] = {"bin_lo": [], "bin_hi": [], "mean_p": [], "true_fraction": [], "count": []}
+    for i in range(n_bins):
+        sel = which == i
+        if not sel.any():
+            continue
+        out["bin_lo"].append(float(edges[i]))
+        out["bin_hi"].append(float(edges[i + 1]))
+        out["mean_p"].append(float(p_top[sel].mean()))
+        out["true_fraction"].append(float(right[sel].mean()))
+        out["count"].append(int(sel.sum()))
+    return out
+
+
+def comparison_table(results: dict[str, dict]) -> pd.DataFrame:
+    """One row per model: the headline scores and every class's recall, side by side."""
+    rows = []
+    for name, m in results.items():
+        row = {
+            "model": name,
+            **{k: m[k] for k in ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier")},
+        }
+        row.update({f"recall_{c}": v["recall"] for c, v in m["per_class"].items()})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("model")
+
+
+def importance_summary(per_fold: pd.DataFrame) -> pd.DataFrame:
+    """Mean, standard deviation and quartiles of each feature's importance across folds.
+
+    ``per_fold``: rows = folds, columns = features.
+    """
+    summary = pd.DataFrame(
+        {
+            "mean": per_fold.mean(),
+            "std": per_fold.std(ddof=1) if len(per_fold) > 1 else 0.0,
+            "q25": per_fold.quantile(0.25),
+            "q75": per_fold.quantile(0.75),
+        }
+    )
+    return summary.sort_values("mean", ascending=False).rename_axis("feature")
+
+
+def _check(y_true: np.ndarray, proba: np.ndarray, classes: list[str]) -> None:
+    if proba.ndim != 2 or proba.shape != (len(y_true), len(classes)):
+        raise ValueError(f"probabilities have shape {proba.shape}, expected ({len(y_true)}, {len(classes)})")
+    unknown = sorted(set(y_true) - set(classes))
+    if unknown:
+        raise ValueError(f"labels {unknown} are not among the model's classes {list(classes)}")
+    if np.isnan(proba).any():
+        raise ValueError(
+            f"{int(np.isnan(proba).any(axis=1).sum())} rows of probabilities contain NaN (a fold did not predict them)"
+        )

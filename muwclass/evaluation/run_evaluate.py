@@ -1,0 +1,157 @@
+"""Stratified k-fold or exact leave-one-out of the configured models on Spark (``muwclass evaluate``).
+
+Each model of ``evaluation.models`` is scored on the *same* folds (folds are Spark tasks; every
+fold refits the whole pipeline, oversampling included, on its training part). Writes to ``--out``:
+``metrics.json``, ``confusion.png``, ``importances.png`` + ``importances.csv``,
+``oof_probabilities.csv``, ``reliability.png`` and, with several models, ``comparison.csv``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from muwclass.classification.estimator import build_pipeline
+from muwclass.classification.training_set import load_training_set
+from muwclass.config.run import RunConfig
+from muwclass.errors import ConfigError, FoldError
+from muwclass.evaluation.folds import LOO, CrossValidation, plan_folds, run_folds
+from muwclass.evaluation.metrics import (
+    classification_metrics,
+    comparison_table,
+    confusion,
+    importance_summary,
+    top_class_reliability,
+)
+from muwclass.io.figures import confusion_matrices, feature_importances, reliability_diagram
+from muwclass.runtime.progress import console
+from muwclass.runtime.sessions import spark_session
+
+
+def parse_folds(value: str | int | None, default: int | str) -> int | str:
+    if value is None:
+        return default
+    if str(value).lower() == LOO:
+        return LOO
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"--folds must be an integer or '{LOO}', got {value!r}") from None
+
+
+def run_evaluate(
+    cfg: RunConfig,
+    folds: int | str | None = None,
+    models: list[str] | None = None,
+    out: Path | None = None,
+    permutation_repeats: int | None = None,
+    progress: bool = True,
+) -> dict:
+    """Score every model on the same folds; write the report files; return the metrics.
+
+    Defaults come from the configuration's ``evaluation`` block; ``out`` defaults to
+    ``<work_dir>/evaluation/<folds>``.
+    """
+    folds = parse_folds(folds, cfg.evaluation.folds)
+    models = list(models or cfg.evaluation.models)
+    for name in models:
+        cfg.model(name)
+    out = Path(out) if out else cfg.layout.evaluation(folds)
+    if permutation_repeats is None:
+        permutation_repeats = cfg.evaluation.permutation_repeats
+    scheme = cfg.model(models[0]).classes
+    for name in models:
+        if cfg.model(name).classes != scheme:
+            raise ConfigError(f"models {models} use different class schemes: they cannot share folds")
+    td = load_training_set(cfg.data_dir / cfg.training_set, scheme=scheme)
+    y = td["label"].to_numpy(dtype=object)
+    classes = sorted(set(y))
+    try:
+        plan = plan_folds(y, folds, cfg.evaluation.seed)
+    except FoldError as exc:
+        raise ConfigError(f"{cfg.training_set}: {exc}") from None
+    if folds == LOO and permutation_repeats:
+        console.print(
+            "leave-one-out: permutation importances need more than one test source per fold; impurity only"
+        )
+        permutation_repeats = 0
+    kind = "leave-one-out" if folds == LOO else f"{folds}-fold"
+    out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, dict] = {}
+    runs: dict[str, CrossValidation] = {}
+    with spark_session(cfg.spark, app_name="muwclass-evaluate") as spark:
+        for name in models:
+            t0 = time.perf_counter()
+            template = build_pipeline(cfg.model(name))
+            cv = run_folds(
+                spark,
+                td,
+                y,
+                plan,
+                template,
+                classes,
+                kind,
+                permutation_repeats,
+                cfg.evaluation.seed,
+                progress,
+            )
+            m = classification_metrics(y, cv.proba, classes)
+            m.update(
+                folds=kind,
+                n_folds=len(plan),
+                wall_seconds=round(time.perf_counter() - t0, 2),
+                model=name,
+                model_config=cfg.model(name).model_dump(),
+            )
+            results[name], runs[name] = m, cv
+            console.print(
+                f"{name}: {kind} accuracy {m['accuracy']:.3f}, balanced accuracy {m['balanced_accuracy']:.3f} ({m['wall_seconds']:.0f} s)"
+            )
+    main_name = models[0]
+    _write_reports(out, td, y, classes, runs[main_name], results[main_name], kind)
+    report = {**results[main_name], "training_set": cfg.training_set}
+    if len(models) > 1:
+        report["models"] = results
+        comparison_table(results).to_csv(out / "comparison.csv", float_format="%.4f")
+    (out / "metrics.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    console.print(
+        f"evaluation written to {out} (accuracy {report['accuracy']:.3f}, balanced accuracy {report['balanced_accuracy']:.3f})"
+    )
+    return report
+
+
+def _write_reports(
+    out: Path, td: pd.DataFrame, y: np.ndarray, classes: list[str], cv: CrossValidation, m: dict, kind: str
+) -> None:
+    title = f"{kind}: accuracy {m['accuracy']:.3f}, balanced accuracy {m['balanced_accuracy']:.3f}"
+    confusion_matrices(
+        confusion(y, cv.proba, classes),
+        confusion(y, cv.proba, classes, normalize=True),
+        out / "confusion.png",
+        title,
+    )
+    importances = {
+        k: v for k, v in (("impurity", cv.impurity), ("permutation", cv.permutation)) if v is not None
+    }
+    if importances:
+        feature_importances(importances, out / "importances.png", f"feature importances, {kind}")
+        pd.concat({k: importance_summary(v) for k, v in importances.items()}, names=["kind"]).to_csv(
+            out / "importances.csv", float_format="%.5g"
+        )
+    oof = pd.DataFrame({"source_id": td["source_id"].to_numpy(), "label": y, "fold": cv.fold_of})
+    oof["predicted"] = np.asarray(classes, dtype=object)[cv.proba.argmax(axis=1)]
+    for j, c in enumerate(classes):
+        oof[f"P_{c}"] = cv.proba[:, j]
+    oof.to_csv(out / "oof_probabilities.csv", index=False, float_format="%.4f")
+    rel = top_class_reliability(y, cv.proba, classes)
+    reliability_diagram(
+        {"top class": rel},
+        out / "reliability.png",
+        f"calibration, {kind}",
+        "top-class probability (bin mean)",
+        "fraction classified right",
+    )

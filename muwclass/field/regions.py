@@ -1,0 +1,87 @@
+"""DS9 regions of a classified field: one circle per source the model is fairly sure about.
+
+A circle for every source whose top-class probability exceeds ``min_probability``: radius
+proportional to the detection significance (``ARCSEC_PER_SIGMA``, clipped so faint sources
+stay visible and bright ones do not cover the field), line width proportional to the
+classification confidence CT (capped at ``MAX_WIDTH``), colour by class, the class as text.
+Written and read back with astropy's ``regions`` package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+from regions import CircleSkyRegion, RegionMeta, Regions, RegionVisual
+
+#: DS9 colour names per class (DS9 understands these names and hex codes)
+CLASS_COLOURS = {
+    "AGN": "#1f77b4",
+    "YSO": "#2ca02c",
+    "LM-STAR": "#ff7f0e",
+    "HM-STAR": "#d62728",
+    "NS": "#9467bd",
+    "CV": "#e377c2",
+    "LMXB": "#8c564b",
+    "HMXB": "#17becf",
+    "NS_BIN": "#bcbd22",
+    "WR": "#7f7f7f",
+    "STAR": "#ff7f0e",
+    "XRB": "#8c564b",
+    "COMPACT": "#9467bd",
+}
+FALLBACK_COLOUR = "#000000"
+ARCSEC_PER_SIGMA = 1.0
+MIN_RADIUS_ARCSEC = 2.0
+MAX_WIDTH = 10
+
+
+def class_colour(cls: str) -> str:
+    return CLASS_COLOURS.get(str(cls), FALLBACK_COLOUR)
+
+
+def circle_radius_arcsec(significance: np.ndarray, max_radius_arcsec: float) -> np.ndarray:
+    """Radius proportional to significance, clipped to [MIN_RADIUS_ARCSEC, max_radius_arcsec]."""
+    sig = np.nan_to_num(np.asarray(significance, dtype=float), nan=0.0)
+    return np.clip(ARCSEC_PER_SIGMA * sig, MIN_RADIUS_ARCSEC, max(max_radius_arcsec, MIN_RADIUS_ARCSEC))
+
+
+def line_width(ct: np.ndarray) -> np.ndarray:
+    """Integer DS9 width proportional to CT: 1 below CT = 1.5, at most MAX_WIDTH."""
+    ct = np.nan_to_num(np.asarray(ct, dtype=float), nan=0.0, posinf=MAX_WIDTH)
+    return np.clip(np.rint(ct), 1, MAX_WIDTH).astype(int)
+
+
+def drawn_sources(classified: pd.DataFrame, min_probability: float) -> pd.DataFrame:
+    """The sources that get a circle: top-class probability above the threshold."""
+    return classified[classified["Class_prob"].astype(float) > min_probability]
+
+
+def field_regions(classified: pd.DataFrame, min_probability: float, max_radius_arcsec: float) -> Regions:
+    """One CircleSkyRegion per drawn source, in the order of the table."""
+    rows = drawn_sources(classified, min_probability)
+    radius = circle_radius_arcsec(
+        rows["significance"] if "significance" in rows else np.zeros(len(rows)), max_radius_arcsec
+    )
+    width = line_width(rows["CT"])
+    out = []
+    for (ra, dec, cls, sid), r, w in zip(
+        rows[["ra", "dec", "Class", "source_id"]].itertuples(index=False), radius, width, strict=True
+    ):
+        out.append(
+            CircleSkyRegion(
+                SkyCoord(float(ra) * u.deg, float(dec) * u.deg),
+                float(r) * u.arcsec,
+                meta=RegionMeta({"text": str(cls), "tag": [str(sid)]}),
+                visual=RegionVisual({"color": class_colour(cls), "linewidth": int(w)}),
+            )
+        )
+    return Regions(out)
+
+
+def write_regions(regions: Regions, path: Path) -> Path:
+    regions.write(str(path), format="ds9", overwrite=True)
+    return path

@@ -1,0 +1,121 @@
+"""The work directory's layout: every path muwclass builds is named here, and only here.
+
+A run writes everything under one work directory (``build/`` by default, ``work_dir`` in the
+run configuration). Stages find each other's products through this object (the crossmatch
+reads the import's HATS catalogs, the release reads the crossmatch), so a path is spelled once:
+moving a product means changing one property, and a reader cannot drift from its writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class WorkLayout:
+    """Named paths under a work directory ``root`` (nothing is created here)."""
+
+    root: Path
+    synth_name: str = "synth"  # the synthetic sky's folder, relative to root (``synth.out``)
+
+    # --- import -------------------------------------------------------------------------
+    @property
+    def hats(self) -> Path:
+        """HATS catalogs (one collection per imported catalog, and the crossmatch's)."""
+        return self.root / "hats"
+
+    def catalog(self, key: str) -> Path:
+        """The HATS collection of one imported catalog."""
+        return self.hats / key
+
+    def import_partial(self, key: str, digest: str) -> Path:
+        """Where hats-import builds a collection before it is published."""
+        return self.hats / ".partial" / f"{key}-{digest[:16]}"
+
+    def staging(self, key: str, digest: str) -> Path:
+        """Staged Parquet parts and per-file resume markers of one import."""
+        return self.root / "staging" / key / digest[:16]
+
+    def quarantine(self, key: str) -> Path:
+        return self.root / "quarantine" / f"{key}.parquet"
+
+    def import_report(self, key: str) -> Path:
+        """Accounting report; its content hash says whether a rerun has anything to do."""
+        return self.reports / f"import_{key}.json"
+
+    def candidates(self, key: str) -> Path:
+        """Long candidate table of a cone-search input (crossmatch validation)."""
+        return self.root / "candidates" / f"{key}.parquet"
+
+    def downloads(self, key: str) -> Path:
+        """Cached rows fetched from a TAP service or a remote HATS catalog."""
+        return self.root / "downloads" / key
+
+    # --- crossmatch ---------------------------------------------------------------------
+    @property
+    def xmatch(self) -> Path:
+        """One row per X-ray source with its best counterparts."""
+        return self.hats / "xmatch"
+
+    def xmatch_candidates(self, target: str) -> Path:
+        """Every candidate of one MW catalog with its posterior."""
+        return self.hats / f"xmatch_{target}_candidates"
+
+    @property
+    def xmatch_work(self) -> Path:
+        """The persisted left joins the crossmatch derives everything from (removed at the end)."""
+        return self.hats / ".xmatch_work"
+
+    @property
+    def cache(self) -> Path:
+        """Derived values worth keeping between runs (MW magnitude histograms)."""
+        return self.root / "cache"
+
+    # --- models, evaluation, release ----------------------------------------------------
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    def model_index(self, name: str) -> Path:
+        """Which model directory serves each nH bin of model ``name`` (written by train)."""
+        return self.models / f"{name}.json"
+
+    def evaluation(self, folds: int | str) -> Path:
+        return self.root / "evaluation" / str(folds)
+
+    @property
+    def classified(self) -> Path:
+        """Spark's output before the release is written from it."""
+        return self.root / "classified"
+
+    @property
+    def releases(self) -> Path:
+        """Versioned releases and the ``latest`` pointer."""
+        return self.root / "release"
+
+    def field(self, name: str) -> Path:
+        """Products of ``muwclass field`` for one field."""
+        return self.root / "fields" / name
+
+    # --- engines, reports, synthetic sky ------------------------------------------------
+    @property
+    def dask(self) -> Path:
+        """Dask workers' spill and scratch space."""
+        return self.root / "dask"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def crossmatch_report(self) -> Path:
+        return self.reports / "crossmatch.json"
+
+    @property
+    def synth(self) -> Path:
+        return self.root / self.synth_name
+
+    def bench(self, name: str) -> Path:
+        """Scratch of a benchmark."""
+        return self.root / "bench" / name

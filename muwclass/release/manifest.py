@@ -1,0 +1,39 @@
+"""What a release's ``manifest.json`` records besides its rows: code version and class counts.
+
+The manifest names everything needed to reproduce or audit a release: the code version (git
+description), inputs with sha256 (:func:`muwclass.io.hashing.hash_inputs`), models with
+provenance, configuration, row counts per class and timings.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from muwclass import __version__
+
+
+def code_version(repo: Path) -> str:
+    try:
+        sha = subprocess.run(
+            ["git", "-C", str(repo), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        sha = "unknown"
+    return f"muwclass {__version__} ({sha})"
+
+
+def counts_by_class(classified: pd.DataFrame) -> dict[str, dict[str, int]]:
+    out = {}
+    for cls, g in classified.groupby("Class"):
+        out[str(cls)] = {
+            "all": int(len(g)),
+            "confident": int(np.sum(g["confident"].fillna(False).astype(bool))),
+        }
+    return out

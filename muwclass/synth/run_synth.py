@@ -1,0 +1,30 @@
+"""Write the deterministic synthetic CSC-like sky (same seed, same bytes; ``muwclass synth``).
+
+Output goes to ``<work_dir>/<synth.out>`` (build/synthetic/synth with conf/synthetic-sky.yaml),
+which conf/synthetic-sky.yaml imports with ``muwclass import --conf conf/synthetic-sky.yaml``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from muwclass.config.run import RunConfig
+from muwclass.runtime.progress import console
+from muwclass.synth.sky import generate_sky
+
+
+def run_synth(
+    cfg: RunConfig,
+    scale: float | None = None,
+    seed: int | None = None,
+    out: str | Path | None = None,
+    progress: bool = True,
+) -> dict:
+    """Generate the sky at ``scale`` with ``seed`` (default: the ``synth`` block) into ``out``."""
+    scale = scale if scale is not None else cfg.synth.scale
+    seed = seed if seed is not None else cfg.synth.seed
+    out = Path(out) if out else cfg.layout.synth
+    summary = generate_sky(out, scale=scale, seed=seed, data_dir=cfg.data_dir, progress=progress)
+    console.print(f"synthetic sky (scale {scale}, seed {seed}) written to {out}")
+    console.print({k: v for k, v in summary.items() if k != "files"})
+    return summary

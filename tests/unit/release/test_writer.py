@@ -1,0 +1,110 @@
+"""The release writer on a small classified table: atomic version, ``latest`` last, accounting,
+no overwrite without --force, a HATS catalog lsdb reads, and the model card."""
+
+from __future__ import annotations
+
+import json
+
+import lsdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from muwclass.errors import ReleaseError
+from muwclass.release.manifest import counts_by_class
+from muwclass.release.model_card import model_card
+from muwclass.release.writer import unusual_sources, write_release
+
+CLASSES = ["AGN", "YSO", "CV"]
+
+
+def _classified(n: int = 60) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(len(CLASSES)), n)
+    table = pd.DataFrame(
+        {
+            "source_id": [f"2CXO J{i:06d}" for i in range(n)],
+            "ra": rng.uniform(0, 360, n),
+            "dec": np.degrees(np.arcsin(rng.uniform(-1, 1, n))),
+            **{f"P_{c}": p[:, j] for j, c in enumerate(CLASSES)},
+            "Class": np.asarray(CLASSES)[p.argmax(axis=1)],
+            "CT": rng.uniform(0, 5, n),
+            "outlier_score": rng.uniform(0.5, 3, n),
+        }
+    )
+    table["confident"] = table["CT"] >= 2
+    return table
+
+
+def _manifest(n_in: int) -> dict:
+    return {"version": "v", "rows": {"in": n_in}}
+
+
+def test_release_is_published_whole_with_latest_moved_last(tmp_path):
+    classified = _classified()
+    quarantine = pd.DataFrame({"source_id": ["bad"], "reason": ["missing or non-numeric ra"]})
+    root = tmp_path / "release"
+    (root / ".old.partial-999").mkdir(parents=True)  # a crashed run's leftover
+    path = write_release(root, "v1", classified, quarantine, _manifest(61), "# card\n")
+    assert path == root / "v1" and (root / "latest").resolve() == path.resolve()
+    assert not list(root.glob(".*"))  # no partial or leftover remains
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert {
+        "hats",
+        "classified.csv",
+        "classified.fits",
+        "quarantine.csv",
+        "unusual.csv",
+        "model_card.md",
+    } <= set(manifest["files"])
+    assert {"class_counts.png", "sky_map_galactic.png", "ct_distribution.png"} <= set(manifest["files"])
+    hats = lsdb.read_hats(path / "hats").compute()
+    assert sorted(hats["source_id"]) == sorted(classified["source_id"])
+    csv = pd.read_csv(path / "classified.csv")
+    np.testing.assert_allclose(
+        csv.sort_values("source_id")["ra"], classified.sort_values("source_id")["ra"], rtol=1e-9
+    )
+
+
+def test_lost_rows_or_an_existing_version_are_refused(tmp_path):
+    root = tmp_path / "release"
+    classified = _classified()
+    with pytest.raises(ReleaseError, match="rows in 61 != classified 60 \\+ quarantined 0"):
+        write_release(root, "v1", classified, pd.DataFrame(), _manifest(61), "")
+    assert not root.exists() or not any(root.iterdir())
+    write_release(root, "v1", classified, pd.DataFrame(), _manifest(60), "")
+    with pytest.raises(ReleaseError, match="exists"):
+        write_release(root, "v1", classified, pd.DataFrame(), _manifest(60), "")
+    write_release(root, "v2", classified.head(10), pd.DataFrame(), _manifest(10), "")
+    assert (root / "latest").resolve().name == "v2" and (root / "v1" / "manifest.json").exists()
+    write_release(root, "v1", classified.head(5), pd.DataFrame(), _manifest(5), "", force=True)
+    assert len(pd.read_csv(root / "v1" / "classified.csv")) == 5
+
+
+def test_unusual_sources_counts_and_model_card():
+    classified = _classified()
+    unusual = unusual_sources(classified, top=5)
+    assert (
+        unusual["confident"].all() and unusual["outlier_score"].is_monotonic_decreasing and len(unusual) == 5
+    )
+    counts = counts_by_class(classified)
+    assert sum(c["all"] for c in counts.values()) == 60
+    assert sum(c["confident"] for c in counts.values()) == int(classified["confident"].sum())
+    provenance = {
+        0: {
+            "nh_target": None,
+            "model_id": "abc",
+            "model_config": {"params": {}},
+            "fit_seconds": 1.0,
+            "features": ["f1", "f2"],
+        }
+    }
+    card = model_card("td/TD_Yang2022.csv", CLASSES, provenance, None)
+    assert "`abc`" in card and "Features (2): f1, f2" in card and "run `muwclass evaluate`" in card
+    metrics = {
+        "folds": "10-fold",
+        "accuracy": 0.9,
+        "balanced_accuracy": 0.75,
+        "per_class": {"AGN": {"precision": 0.9, "recall": 0.95, "f1": 0.92, "support": 100}},
+    }
+    assert "| AGN | 0.900 | 0.950 | 0.920 | 100 |" in model_card("td.csv", CLASSES, provenance, metrics)
