@@ -12,9 +12,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from muwclass.classification.estimator import build_pipeline
 from muwclass.classification.training_set import load_training_set
 from muwclass.config.run import RunConfig
@@ -23,11 +20,8 @@ from muwclass.evaluation.folds import LOO, CrossValidation, plan_folds, run_fold
 from muwclass.evaluation.metrics import (
     classification_metrics,
     comparison_table,
-    confusion,
-    importance_summary,
-    top_class_reliability,
 )
-from muwclass.io.figures import confusion_matrices, feature_importances, reliability_diagram
+from muwclass.evaluation.reports import write_reports
 from muwclass.runtime.progress import console
 from muwclass.runtime.sessions import spark_session
 
@@ -112,7 +106,7 @@ def run_evaluate(
                 f"{name}: {kind} accuracy {m['accuracy']:.3f}, balanced accuracy {m['balanced_accuracy']:.3f} ({m['wall_seconds']:.0f} s)"
             )
     main_name = models[0]
-    _write_reports(out, td, y, classes, runs[main_name], results[main_name], kind)
+    write_reports(out, td, y, classes, runs[main_name], results[main_name], kind)
     report = {**results[main_name], "training_set": cfg.training_set}
     if len(models) > 1:
         report["models"] = results
@@ -122,36 +116,3 @@ def run_evaluate(
         f"evaluation written to {out} (accuracy {report['accuracy']:.3f}, balanced accuracy {report['balanced_accuracy']:.3f})"
     )
     return report
-
-
-def _write_reports(
-    out: Path, td: pd.DataFrame, y: np.ndarray, classes: list[str], cv: CrossValidation, m: dict, kind: str
-) -> None:
-    title = f"{kind}: accuracy {m['accuracy']:.3f}, balanced accuracy {m['balanced_accuracy']:.3f}"
-    confusion_matrices(
-        confusion(y, cv.proba, classes),
-        confusion(y, cv.proba, classes, normalize=True),
-        out / "confusion.png",
-        title,
-    )
-    importances = {
-        k: v for k, v in (("impurity", cv.impurity), ("permutation", cv.permutation)) if v is not None
-    }
-    if importances:
-        feature_importances(importances, out / "importances.png", f"feature importances, {kind}")
-        pd.concat({k: importance_summary(v) for k, v in importances.items()}, names=["kind"]).to_csv(
-            out / "importances.csv", float_format="%.5g"
-        )
-    oof = pd.DataFrame({"source_id": td["source_id"].to_numpy(), "label": y, "fold": cv.fold_of})
-    oof["predicted"] = np.asarray(classes, dtype=object)[cv.proba.argmax(axis=1)]
-    for j, c in enumerate(classes):
-        oof[f"P_{c}"] = cv.proba[:, j]
-    oof.to_csv(out / "oof_probabilities.csv", index=False, float_format="%.4f")
-    rel = top_class_reliability(y, cv.proba, classes)
-    reliability_diagram(
-        {"top class": rel},
-        out / "reliability.png",
-        f"calibration, {kind}",
-        "top-class probability (bin mean)",
-        "fraction classified right",
-    )

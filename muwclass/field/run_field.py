@@ -14,19 +14,15 @@ import shutil
 import time
 from pathlib import Path
 
-import pandas as pd
 from rich.table import Table
 
-from muwclass.classification.inputs import SURVEY_PREFIXES
 from muwclass.classification.predict import resolve_draws
 from muwclass.config.run import RunConfig
-from muwclass.field.data import FieldCatalogs, field_config, load_field
-from muwclass.field.page import write_page
+from muwclass.field.data import field_config, load_field
 from muwclass.field.pipeline import classify_field, crossmatch_field, field_nh
-from muwclass.field.plots import class_map, confidence_map, load_image, projection
-from muwclass.field.regions import drawn_sources, field_regions, write_regions
+from muwclass.field.plots import load_image
+from muwclass.field.products import without_counterpart, write_products
 from muwclass.io.atomic import publish
-from muwclass.io.writers import write_table
 from muwclass.runtime.progress import console
 
 
@@ -76,7 +72,7 @@ def classify_and_write(cfg: RunConfig, draws: int, out: Path, image=None) -> dic
     partial = out.with_name(f".{out.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    summary = _write_products(
+    summary = write_products(
         cfg, cats, classified, rejected, family.classes, partial, image, f"{nh:.3g} cm^-2 ({nh_from})"
     )
     timings["write"] = time.perf_counter() - t0
@@ -94,7 +90,7 @@ def classify_and_write(cfg: RunConfig, draws: int, out: Path, image=None) -> dic
         "merged_repeats": cats.merged,
         "classified": len(classified),
         "quarantined": len(rejected) + len(cats.quarantine),
-        "without_counterpart": int(_without_counterpart(classified).sum()),
+        "without_counterpart": int(without_counterpart(classified).sum()),
         "confident": int(classified["confident"].sum()),
         "circles": summary["circles"],
         "classes": summary["classes"],
@@ -104,93 +100,6 @@ def classify_and_write(cfg: RunConfig, draws: int, out: Path, image=None) -> dic
     publish(partial, out)
     _print_summary(report, out)
     return report
-
-
-def _without_counterpart(classified: pd.DataFrame) -> pd.Series:
-    has = [
-        f"{p}_p_any" for prefixes in SURVEY_PREFIXES.values() for p in prefixes if f"{p}_p_any" in classified
-    ]
-    if not has:
-        return pd.Series(True, index=classified.index)
-    return classified[has].isna().all(axis=1)
-
-
-def _write_products(
-    cfg: RunConfig,
-    cats: FieldCatalogs,
-    classified: pd.DataFrame,
-    rejected: pd.DataFrame,
-    classes: list[str],
-    out: Path,
-    image,
-    nh_note: str,
-) -> dict:
-    f = cfg.field
-    name = f.name
-    table = classified.drop(columns=[c for c in classified if c.startswith("_")])
-    write_table(table, out / f"{name}_classified.csv")
-    write_table(table, out / f"{name}_classified.fits")
-    quarantine = pd.concat(
-        [
-            cats.quarantine.drop(columns=["raw"], errors="ignore"),
-            pd.DataFrame(
-                {
-                    "catalog": cfg.crossmatch.xray,
-                    "file": "",
-                    "row": -1,
-                    "source_id": rejected.get("source_id", pd.Series(dtype=str)).astype(str),
-                    "reason": rejected["reason"],
-                }
-            ),
-        ],
-        ignore_index=True,
-    )
-    quarantine.to_csv(out / f"{name}_quarantine.csv", index=False)
-
-    max_radius = cats.radius_arcmin * 60 / 12
-    regions = field_regions(classified, f.min_probability, max_radius)
-    write_regions(regions, out / f"{name}.reg")
-    data, wcs = image if image is not None else (None, projection(cats.centre, cats.radius_arcmin))
-    maps = [
-        class_map(
-            classified,
-            cats.mw,
-            regions,
-            wcs,
-            data,
-            out / f"{name}_classes.png",
-            f"{name}: {len(regions)} sources with P(class) > {f.min_probability:.0%}",
-        ),
-        confidence_map(
-            classified,
-            wcs,
-            data,
-            out / f"{name}_confidence.png",
-            f"{name}: classification confidence of {len(classified)} sources",
-        ),
-    ]
-    counts = class_counts(classified, f.min_probability)
-    notes = [
-        f"{len(classified)} X-ray sources classified, {int(classified['confident'].sum())} confident (CT >= 2)",
-        f"training set absorbed to nH = {nh_note}",
-        f"circles: P(class) > {f.min_probability:.0%}; radius ~ significance, line width ~ CT",
-    ]
-    write_page(out / "index.html", f"muwclass: field {name}", counts, classified, classes, maps, notes)
-    return {
-        "circles": len(regions),
-        "classes": {
-            r["class"]: {k: int(v) for k, v in r.items() if k != "class"} for r in counts.to_dict("records")
-        },
-    }
-
-
-def class_counts(classified: pd.DataFrame, min_probability: float) -> pd.DataFrame:
-    """Per class: sources, confident ones (CT >= 2), drawn circles (P > min_probability)."""
-    drawn = drawn_sources(classified, min_probability)["Class"].value_counts()
-    g = classified.groupby("Class")
-    counts = pd.DataFrame({"sources": g.size(), "confident": g["confident"].sum().astype(int)})
-    counts["circles"] = drawn.reindex(counts.index).fillna(0).astype(int)
-    return counts.sort_values("sources", ascending=False).rename_axis("class").reset_index()
 
 
 def _print_summary(report: dict, out: Path) -> None:
