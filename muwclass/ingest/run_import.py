@@ -154,8 +154,9 @@ def run_import(
     ]  # plan everything first: bad config or inputs fail before any work
     if client is None:
         with dask_client(cfg.dask, local_directory=cfg.layout.dask) as own:
-            return run_import(cfg, own, catalogs, force, progress)
-    reports = [import_catalog(a, client, force=force, progress=progress) for a in plans]
+            reports = [import_catalog(a, own, force=force, progress=progress) for a in plans]
+    else:
+        reports = [import_catalog(a, client, force=force, progress=progress) for a in plans]
     total_in = sum(r["rows_in"] for r in reports)
     total_q = sum(r["quarantined"] for r in reports)
     console.print(
