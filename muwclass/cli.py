@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ class Stage:
     run: str  # "module:function", called as function(run_config, **arguments)
     add_arguments: Callable[[argparse.ArgumentParser], None]
     default_conf: str | None = None  # relative to the repository's conf/ (None: default.yaml)
+    uses_models: bool = False  # validate every model block (scikit-learn's checks) before the work
 
 
 def _no_progress(p: argparse.ArgumentParser) -> None:
@@ -42,6 +44,13 @@ def _scale(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"scale must be > 0, got {text}")
+    return value
+
+
+def _column_density(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite column density >= 0 cm^-2, got {text}")
     return value
 
 
@@ -99,11 +108,14 @@ def _classify_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--nh",
-        type=float,
+        type=_column_density,
         default=None,
         help="column density toward the sources (cm^-2); default: the table's nh_gal, else 0",
     )
     p.add_argument("--model", default="default", help="model name from `models`")
+    p.add_argument(
+        "--encoding", default="utf-8", help="text encoding of a CSV input (default: utf-8; e.g. latin-1)"
+    )
     _draws(p)
 
 
@@ -150,6 +162,7 @@ STAGES: dict[str, Stage] = {
         "validate a run configuration and print it resolved",
         "muwclass.config.run_show:run_show",
         _config_arguments,
+        uses_models=True,
     ),
     "synth": Stage(
         "write a deterministic synthetic CSC-like sky (X-ray + Gaia/2MASS/WISE-like)",
@@ -171,26 +184,31 @@ STAGES: dict[str, Stage] = {
         "fit the classifier family (one model per nH bin) and save it with its provenance",
         "muwclass.classification.run_train:run_train",
         _train_arguments,
+        uses_models=True,
     ),
     "classify": Stage(
         "classify a table in either training-set format, with Monte-Carlo confidence",
         "muwclass.classification.run_classify_table:run_classify_table",
         _classify_arguments,
+        uses_models=True,
     ),
     "classify-catalog": Stage(
         "classify every crossmatched source on Spark and write a versioned release",
         "muwclass.release.run_classify_catalog:run_classify_catalog",
         _classify_catalog_arguments,
+        uses_models=True,
     ),
     "field": Stage(
         "classify one field in memory: table, DS9 regions, sky maps and an HTML page",
         "muwclass.field.run_field:run_field",
         _field_arguments,
+        uses_models=True,
     ),
     "evaluate": Stage(
         "k-fold or leave-one-out evaluation of the configured models on Spark",
         "muwclass.evaluation.run_evaluate:run_evaluate",
         _evaluate_arguments,
+        uses_models=True,
     ),
 }
 
@@ -231,6 +249,10 @@ def execute(name: str, args: argparse.Namespace):
         work_dir=args.work_dir,
         check_data=not getattr(args, "no_data_check", False),
     )
+    if stage.uses_models:
+        from muwclass.classification.estimator import check_models
+
+        check_models(cfg)
     module, function = stage.run.split(":")
     return getattr(importlib.import_module(module), function)(cfg, **options)
 

@@ -51,3 +51,7 @@ class ModelError(MuwclassError, RuntimeError):
 
 class ReleaseError(MuwclassError, RuntimeError):
     """A release that would be inconsistent (rows lost) or would overwrite another."""
+
+
+class OutputError(MuwclassError, ValueError):
+    """An output location that cannot be written, or that holds something muwclass did not write."""

@@ -13,9 +13,10 @@ from imblearn.pipeline import Pipeline
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import ExtraTreesClassifier, HistGradientBoostingClassifier, RandomForestClassifier
 
-from muwclass.classification.features import FeatureTransformer
+from muwclass.classification.features import FeatureSet, FeatureTransformer
 from muwclass.classification.oversampling import physical_sampler
-from muwclass.config.run import ModelConfig
+from muwclass.config.run import ModelConfig, RunConfig
+from muwclass.errors import ConfigError
 
 ESTIMATORS = {
     "random_forest": RandomForestClassifier,
@@ -41,7 +42,23 @@ def make_estimator(cfg: ModelConfig):
     try:
         return cls(**params)
     except TypeError as exc:
-        raise ValueError(f"model.params for {cfg.estimator}: {exc}") from None
+        raise ConfigError(f"model.params for {cfg.estimator}: {exc}") from None
+
+
+def check_models(run: RunConfig) -> None:
+    """Every model block of the run builds: known feature options, a legal oversampling setup,
+    estimator parameters the estimator accepts with the right types (scikit-learn's own
+    parameter validation, which otherwise runs only at ``fit``). Called before any work."""
+    for name, cfg in run.models.items():
+        where = f"{run.source_file}: models.{name}"
+        try:
+            FeatureSet.from_config(cfg.features)
+            pipeline = build_pipeline(cfg)
+            estimator = pipeline.steps[-1][1]
+            estimator = getattr(estimator, "estimator", estimator)  # inside PriorShift
+            estimator._validate_params()  # scikit-learn's type and range checks of every parameter
+        except (ValueError, TypeError) as exc:  # InvalidParameterError is both
+            raise ConfigError(f"{where}: {' '.join(str(exc).split())}") from None
 
 
 def build_pipeline(cfg: ModelConfig) -> Pipeline:

@@ -37,8 +37,6 @@ POSTER_COLOURS = (
     ("J", "K"),
     ("BP", "J"),
 )
-#: Fluxes outside this range (erg/s/cm2) are not physical for CSC sources.
-FLUX_RANGE = (1e-20, 1e-6)
 SENTINEL = -100.0
 PC_CM = 3.0857e18
 
@@ -99,31 +97,11 @@ def hardness(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     return ratio(hi - lo, hi + lo)
 
 
-def absurd_flux(flux: np.ndarray) -> np.ndarray:
-    """Fluxes no CSC source can have: negative, or above :data:`FLUX_RANGE`."""
-    return (flux < 0) | (flux > FLUX_RANGE[1])
-
-
-def check_input(df: pd.DataFrame, source: str = "input") -> None:
-    """Refuse tables that cannot give X-ray features: absent columns, absurd fluxes."""
-    need = [f"flux_{b}" for b in BANDS]
-    absent = [c for c in need if c not in df.columns]
-    if absent:
-        raise FeatureError(f"{source}: missing X-ray flux columns {absent}")
-    for c in need:
-        v = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float)
-        bad = np.flatnonzero(absurd_flux(v))
-        if len(bad):
-            raise FeatureError(
-                f"{source}: column {c} has negative or absurd fluxes at rows {bad[:10].tolist()} (values {v[bad[:3]].tolist()})"
-            )
-
-
 def unusable_rows(df: pd.DataFrame) -> pd.Series:
-    """Reason per row that cannot be classified ('' = usable): no positive broad or band flux."""
+    """Reason per row that cannot be classified ('' = usable): no positive broad or band flux
+    (negative or absurd fluxes are the row rules' business, :mod:`muwclass.ingest.row_rules`)."""
     fluxes = df[[f"flux_{b}" for b in BANDS]].apply(pd.to_numeric, errors="coerce")
     reason = pd.Series("", index=df.index, dtype=object)
-    reason[absurd_flux(fluxes).any(axis=1)] = "negative or absurd X-ray flux"
     reason[~(fluxes > 0).any(axis=1)] = "no positive X-ray flux in any band"
     return reason
 

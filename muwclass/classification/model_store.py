@@ -57,7 +57,7 @@ def save_model(pipeline, provenance: dict, models_dir: Path) -> Path:
     joblib.dump(pipeline, tmp / MODEL_FILE, compress=3)
     record = {**provenance, "model_id": mid, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     (tmp / PROVENANCE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
-    publish(tmp, final)
+    publish(tmp, final, "model")
     return final
 
 

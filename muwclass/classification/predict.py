@@ -15,6 +15,7 @@ from muwclass.classification.confidence import confidence_table, monte_carlo_pro
 from muwclass.classification.family import ModelFamily, bin_index
 from muwclass.classification.features import unusable_rows
 from muwclass.errors import ConfigError
+from muwclass.ingest.row_rules import row_reasons
 
 RESULT_COLUMNS = ("Class", "Class_prob", "CT", "confident", "outlier_score", "nh_bin")
 
@@ -28,16 +29,11 @@ def resolve_draws(configured: int, requested: int | None) -> int:
 
 
 def quarantine_reasons(df: pd.DataFrame) -> pd.Series:
-    """Why each row cannot be classified ('' = it can): coordinates, then X-ray fluxes."""
+    """Why each row cannot be classified ('' = it can): the shared row rules
+    (:mod:`muwclass.ingest.row_rules`: id, position, ranges), then no usable X-ray flux."""
+    rules = pd.Series(row_reasons(df), index=df.index, dtype=object)
     reason = unusable_rows(df)
-    for col in ("ra", "dec"):
-        if col in df:
-            bad = pd.to_numeric(df[col], errors="coerce").isna()
-            reason[bad & (reason == "")] = f"missing or non-numeric {col}"
-    if "dec" in df:
-        dec = pd.to_numeric(df["dec"], errors="coerce")
-        reason[(dec.abs() > 90) & (reason == "")] = "dec outside [-90, 90]"
-    return reason
+    return rules.where(rules.notna(), reason)
 
 
 def classify_rows(
@@ -46,9 +42,17 @@ def classify_rows(
     nh: np.ndarray,
     draws: int,
     seed: int,
+    reasons: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(classified rows with result columns, quarantined rows with ``reason``), rows in = out."""
+    """(classified rows with result columns, quarantined rows with ``reason``), rows in = out.
+
+    ``reasons`` (indexed like ``df``; None or '' = no objection) are the caller's own findings,
+    e.g. text in a numeric cell of the input; they come before :func:`quarantine_reasons`.
+    """
     reason = quarantine_reasons(df)
+    if reasons is not None:
+        given = reasons.reindex(df.index)
+        reason = given.where(given.notna() & (given != ""), reason)
     bad = reason != ""
     quarantine = df.loc[bad].assign(reason=reason[bad])
     good = df.loc[~bad]

@@ -46,6 +46,7 @@ class Source(_Strict):
     """Where the rows come from. ``local`` globs are relative to the data directory."""
 
     format: Format = "csv"
+    encoding: str = "utf-8"  # of text (CSV) files, e.g. latin-1 for catalogs exported that way
     local: list[str] = Field(default_factory=list)
     candidates: CandidateLayout | None = None
     tap: TapSource | None = None

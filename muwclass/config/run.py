@@ -8,16 +8,19 @@ offending key or path in the message, rather than half an hour into a Spark job.
 
 from __future__ import annotations
 
+import math
 import os
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from upath import UPath
 
-from muwclass.errors import ConfigError
+from muwclass.errors import ConfigError, OutputError
 from muwclass.io.layout import WorkLayout
+from muwclass.io.products import check_name
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONF_DIR = REPO_ROOT / "conf"
@@ -154,6 +157,15 @@ class ModelConfig(_Strict):
     absorb_photon_index: float = 2.0  # power law assumed for the absorbed classes' X-ray spectra
     nh_per_ebv: float = Field(default=6.851e21, gt=0)  # Guever & Oezel 2009 with R_V = 3.1
 
+    @model_validator(mode="after")
+    def _edges_increasing(self) -> ModelConfig:
+        edges = self.nh_bin_edges
+        if any(not math.isfinite(e) or e <= 0 for e in edges) or any(b <= a for a, b in pairwise(edges)):
+            raise ValueError(f"nh_bin_edges must be finite, positive and increasing (cm^-2), got {edges}")
+        if not math.isfinite(self.absorb_photon_index):
+            raise ValueError(f"absorb_photon_index must be finite, got {self.absorb_photon_index}")
+        return self
+
 
 class ConfidenceConfig(_Strict):
     """Monte-Carlo classification confidence."""
@@ -174,7 +186,7 @@ class EvaluationConfig(_Strict):
 class FieldConfig(_Strict):
     """One field for ``muwclass field``: where it is, which nH, what to draw."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1)  # a directory name under <work_dir>/fields
     ra: float | None = Field(default=None, ge=0, lt=360)  # centre (deg); default: mean of the X-ray sources
     dec: float | None = Field(default=None, ge=-90, le=90)
     radius_arcmin: float | None = Field(default=None, gt=0)  # keep X-ray sources within; null = all
@@ -185,6 +197,14 @@ class FieldConfig(_Strict):
     model: str = "default"
     min_probability: float = Field(default=0.7, gt=0, lt=1)  # DS9 circles for Class_prob above this
     mw_margin_arcmin: float = Field(default=1.0, ge=0)  # MW cone = field radius + this (remote fetches)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name: str) -> str:
+        try:
+            return check_name(name, "field name")
+        except OutputError as exc:
+            raise ValueError(str(exc)) from None
 
     @model_validator(mode="after")
     def _centre(self) -> FieldConfig:
@@ -284,9 +304,14 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict:
         where = f" (extended by {seen[-1]})" if seen else ""
         raise ConfigError(f"configuration file not found: {path}{where}")
     try:
-        raw: Any = yaml.safe_load(path.read_text())
+        raw: Any = yaml.safe_load(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: line {line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save it as UTF-8"
+        ) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at top level, got {type(raw).__name__}")
     base = raw.pop("extends", None)

@@ -31,7 +31,7 @@ def write_catalog_atomic(catalog: lsdb.Catalog, path: Path, name: str, progress:
     tmp = path.with_name(f".{path.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     catalog.write_catalog(tmp, catalog_name=name, progress_bar=progress)
-    publish(tmp, path)
+    publish(tmp, path, "hats")
 
 
 def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict:

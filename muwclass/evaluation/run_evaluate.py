@@ -9,6 +9,8 @@ fold refits the whole pipeline, oversampling included, on its training part). Wr
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 from pathlib import Path
 
@@ -22,6 +24,8 @@ from muwclass.evaluation.metrics import (
     comparison_table,
 )
 from muwclass.evaluation.reports import write_reports
+from muwclass.io.atomic import publish
+from muwclass.io.products import check_replaceable, check_writable
 from muwclass.runtime.progress import console
 from muwclass.runtime.sessions import spark_session
 
@@ -55,6 +59,8 @@ def run_evaluate(
     for name in models:
         cfg.model(name)
     out = Path(out) if out else cfg.layout.evaluation(folds)
+    check_writable(out, "--out", directory=True)
+    check_replaceable(out, "evaluation", "--out")
     if permutation_repeats is None:
         permutation_repeats = cfg.evaluation.permutation_repeats
     scheme = cfg.model(models[0]).classes
@@ -74,7 +80,6 @@ def run_evaluate(
         )
         permutation_repeats = 0
     kind = "leave-one-out" if folds == LOO else f"{folds}-fold"
-    out.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict] = {}
     runs: dict[str, CrossValidation] = {}
     with spark_session(cfg.spark, app_name="muwclass-evaluate") as spark:
@@ -106,12 +111,17 @@ def run_evaluate(
                 f"{name}: {kind} accuracy {m['accuracy']:.3f}, balanced accuracy {m['balanced_accuracy']:.3f} ({m['wall_seconds']:.0f} s)"
             )
     main_name = models[0]
+    final, out = out, out.with_name(f".{out.name}.partial-{os.getpid()}")
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
     write_reports(out, td, y, classes, runs[main_name], results[main_name], kind)
     report = {**results[main_name], "training_set": cfg.training_set}
     if len(models) > 1:
         report["models"] = results
         comparison_table(results).to_csv(out / "comparison.csv", float_format="%.4f")
     (out / "metrics.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    publish(out, final, "evaluation")
+    out = final
     console.print(
         f"evaluation written to {out} (accuracy {report['accuracy']:.3f}, balanced accuracy {report['balanced_accuracy']:.3f})"
     )

@@ -119,7 +119,7 @@ def plan_import(
         # A CSV-default definition still reads a FITS/VOTable/Parquet file a run points it at.
         ffmt = guess_format(f) if fmt == "csv" and not f.name.lower().endswith((".csv", ".txt")) else fmt
         formats.append(ffmt)
-        cols = native_columns(f, ffmt)
+        cols = native_columns(f, ffmt, d.source.encoding)
         if ffmt == "candidates":
             cols = [
                 c[: -len(d.source.candidates.suffix)] if c.endswith(d.source.candidates.suffix) else c

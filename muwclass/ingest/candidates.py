@@ -39,9 +39,11 @@ def parse_separations(values: pd.Series, where: str) -> list[list[float]]:
     return out
 
 
-def read_candidate_records(path: Path, layout: CandidateLayout, chunk_rows: int) -> Iterator[RawChunk]:
+def read_candidate_records(
+    path: Path, layout: CandidateLayout, chunk_rows: int, encoding: str = "utf-8"
+) -> Iterator[RawChunk]:
     """Nearest-candidate records with native (unsuffixed) column names."""
-    for chunk in read_csv_chunks(path, chunk_rows):
+    for chunk in read_csv_chunks(path, chunk_rows, encoding):
         frame = chunk.frame
         if layout.separations not in frame.columns:
             raise InputError(f"{path}: missing column '{layout.separations}' of the candidate layout")

@@ -124,3 +124,16 @@ def resolve_duplicates(
         drop = dups.loc[dups["part"] == index, "pos"].to_numpy() if len(dups) else np.empty(0, int)
         final.append(without_rows(part, drop) if len(drop) else part)
     return final, quarantine, len(merged)
+
+
+def repeated_rows(frame: pd.DataFrame, key: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(exact repeats, conflicting repeats): masks of rows whose key appeared in an earlier row
+    with the same values (:func:`same_row`: merged) or with different ones (quarantined)."""
+    repeat = frame.duplicated(subset=key, keep="first").to_numpy()
+    group = frame.groupby(key, sort=False, dropna=False).ngroup().to_numpy()
+    first_of = dict(zip(group[~repeat], np.flatnonzero(~repeat), strict=True))
+    values = frame.to_numpy(dtype=object)
+    clash = np.zeros(len(frame), dtype=bool)
+    for pos in np.flatnonzero(repeat):
+        clash[pos] = not same_row(values[pos], values[first_of[group[pos]]])
+    return repeat & ~clash, clash

@@ -20,6 +20,7 @@ from muwclass.config.catalog_definition import CatalogDefinition, ColumnSpec
 from muwclass.config.schema import ALL_COLUMNS, SIGMA_PER_68, SIGMA_PER_90, SIGMA_PER_95
 from muwclass.errors import InputError
 from muwclass.ingest.bands import convert_band_fluxes
+from muwclass.ingest.row_rules import missing_text, numeric_cells, row_reasons, unparseable
 from muwclass.io.readers import RawChunk
 
 INTERNAL_UNITS = {
@@ -59,33 +60,12 @@ def empty_quarantine() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else "string") for c in QUARANTINE_COLUMNS})
 
 
-def _blank(s: pd.Series) -> pd.Series:
-    """Missing values in text columns: empty or space-only strings, NA, and 'nan'."""
-    if s.dtype.kind in "fiub":
-        return s.isna()
-    text = s.astype("string").str.strip()
-    return text.isna() | text.eq("") | text.str.lower().isin(["nan", "null", "none", "--"])
-
-
-def _to_number(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Float values and a mask of entries that were present but not numbers."""
-    if s.dtype.kind in "fiu":
-        return s.to_numpy(dtype="float64", na_value=np.nan), np.zeros(len(s), bool)
-    if s.dtype.kind == "b":
-        return s.to_numpy(dtype="float64"), np.zeros(len(s), bool)
-    blank = _blank(s).to_numpy()
-    vals = pd.to_numeric(s.astype("string").str.strip(), errors="coerce").to_numpy(
-        dtype="float64", na_value=np.nan
-    )
-    return vals, np.isnan(vals) & ~blank
-
-
 def _sexagesimal(s: pd.Series, internal: str) -> tuple[np.ndarray, np.ndarray]:
     """' 11 05 07.45' (hours for RA) or '-58 51 05.47' (degrees) -> degrees."""
     if s.dtype.kind in "fiu":  # already decimal degrees
-        return _to_number(s)
+        return numeric_cells(s)
     text = s.astype("string").str.strip()
-    blank = _blank(s).to_numpy()
+    blank = missing_text(s).to_numpy()
     out = np.full(len(s), np.nan)
     bad = np.zeros(len(s), bool)
     unit = u.hourangle if internal == "ra" else u.deg
@@ -104,17 +84,17 @@ def _sexagesimal(s: pd.Series, internal: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _time_years(s: pd.Series, fmt: str) -> tuple[np.ndarray, np.ndarray]:
-    blank = _blank(s).to_numpy()
+    blank = missing_text(s).to_numpy()
     out = np.full(len(s), np.nan)
     bad = np.zeros(len(s), bool)
     idx = np.flatnonzero(~blank)
     if not len(idx):
         return out, bad
     if fmt == "time":  # numbers are MJD, text is ISO
-        vals, _ = _to_number(s)
+        vals, _ = numeric_cells(s)
         fmt = "mjd" if not np.isnan(vals[idx]).any() else "isot"
     if fmt == "mjd":
-        vals, bad = _to_number(s)
+        vals, bad = numeric_cells(s)
         ok = ~np.isnan(vals)
         out[ok] = Time(vals[ok], format="mjd").jyear
         return out, bad
@@ -152,7 +132,7 @@ def _convert(frame: pd.DataFrame, internal: str, spec: ColumnSpec) -> tuple[obje
     s = frame[source]
     want = ALL_COLUMNS[internal]
     if want == "string" or spec.format == "string":
-        text = s.astype("string").str.strip().mask(_blank(s))
+        text = s.astype("string").str.strip().mask(missing_text(s))
         if spec.extract:
             got = text.str.extract(spec.extract, expand=False)
             bad = (got.isna() & text.notna()).to_numpy()
@@ -164,7 +144,7 @@ def _convert(frame: pd.DataFrame, internal: str, spec: ColumnSpec) -> tuple[obje
         return _sexagesimal(s, internal)
     if spec.format in ("mjd", "isot", "time"):
         return _time_years(s, spec.format)
-    vals, bad = _to_number(s)
+    vals, bad = numeric_cells(s)
     if spec.unit and internal in INTERNAL_UNITS:
         vals = (vals * u.Unit(spec.unit)).to_value(INTERNAL_UNITS[internal])
     vals = _photometry(frame, spec, vals)
@@ -179,7 +159,7 @@ def _photometry(frame: pd.DataFrame, spec: ColumnSpec, vals: np.ndarray) -> np.n
     """Fluxes to magnitudes and flux errors to magnitude errors; a non-positive flux has no
     magnitude (NaN: a faint measurement, not a bad row)."""
     if spec.flux_column is not None:
-        flux = _to_number(frame[spec.flux_column])[0]
+        flux = numeric_cells(frame[spec.flux_column])[0]
         with np.errstate(divide="ignore", invalid="ignore"):
             vals = np.where(flux > 0, 2.5 / np.log(10) * vals / flux, np.nan)
     elif spec.mag_zero_point is not None:
@@ -206,7 +186,7 @@ def _position_errors(
         nonlocal bad
         if name is None:
             return np.full(n, np.nan)
-        vals, b = _to_number(frame[name])
+        vals, b = numeric_cells(frame[name])
         if b.any():
             bad_cols.append(name)
         bad |= b
@@ -242,6 +222,14 @@ def resolve_source_column(spec: ColumnSpec, present) -> str | None:
     """The native column feeding ``spec`` in a file: the first present alternative."""
     options = [spec.from_] if isinstance(spec.from_, str) else list(spec.from_ or [])
     return next((c for c in options if c in present), None)
+
+
+def native_names(d: CatalogDefinition, present) -> dict[str, str]:
+    """Internal column -> the native column it came from in this file (for messages)."""
+    names = {k: resolve_source_column(d.spec(k), present) for k in d.columns if d.spec(k).from_ is not None}
+    pe = d.position_error
+    names.update({"err_maj": pe.major, "err_min": pe.minor or pe.major})
+    return {k: v for k, v in names.items() if v}
 
 
 def check_columns(present: list[str], d: CatalogDefinition, where: str) -> None:
@@ -288,9 +276,7 @@ def map_chunk(chunk: RawChunk, d: CatalogDefinition, file_label: str) -> tuple[p
         if bad.any():
             src = resolve_source_column(spec, frame.columns)
             raw = frame[src].astype("string").to_numpy(dtype=object)
-            texts = np.array(
-                [f"unparseable value {str(v).strip()!r} in column '{src}'" for v in raw], dtype=object
-            )
+            texts = np.array([unparseable(v, src) for v in raw], dtype=object)
             flag(bad, texts)
         out[internal] = vals
     errs, bad, bad_cols = _position_errors(frame, d)
@@ -308,7 +294,7 @@ def map_chunk(chunk: RawChunk, d: CatalogDefinition, file_label: str) -> tuple[p
     elif d.epoch is not None:
         out["epoch"] = np.where(np.isnan(out["epoch"]), d.epoch, out["epoch"])
     mapped = pd.DataFrame(out)
-    flag_rows = validate_rows(mapped)
+    flag_rows = row_reasons(mapped, native_names(d, frame.columns))
     flag(~pd.isna(flag_rows), flag_rows)
     for name in mapped.columns:
         dtype = ALL_COLUMNS.get(name)
@@ -345,32 +331,3 @@ def map_chunk(chunk: RawChunk, d: CatalogDefinition, file_label: str) -> tuple[p
         quarantine = pd.concat([quarantine, parse_bad], ignore_index=True)
     quarantine = quarantine.astype({c: ("int64" if c == "row" else "string") for c in QUARANTINE_COLUMNS})
     return good, quarantine.sort_values("row", kind="stable").reset_index(drop=True)
-
-
-def validate_rows(mapped: pd.DataFrame) -> np.ndarray:
-    """Row-level rules every catalog obeys; returns a reason per row or None."""
-    n = len(mapped)
-    reason = np.full(n, None, dtype=object)
-
-    def flag(mask: np.ndarray, text: str) -> None:
-        reason[mask & pd.isna(reason)] = text
-
-    sid = mapped["source_id"]
-    flag(
-        pd.isna(sid) | (pd.Series(sid).astype("string").str.strip() == "").fillna(True).to_numpy(),
-        "missing source_id",
-    )
-    ra = np.asarray(mapped["ra"], dtype=float)
-    dec = np.asarray(mapped["dec"], dtype=float)
-    flag(~np.isfinite(ra) | ~np.isfinite(dec), "missing or NaN coordinate (ra/dec)")
-    with np.errstate(invalid="ignore"):
-        flag(
-            (ra < 0) | (ra >= 360) | (dec < -90) | (dec > 90),
-            "coordinate out of range (need 0<=ra<360, -90<=dec<=90)",
-        )
-        for c in mapped.columns:
-            if (c.startswith("e_") or c.startswith("err_maj") or c.startswith("err_min")) and mapped[
-                c
-            ].dtype.kind == "f":
-                flag(np.asarray(mapped[c]) < 0, f"negative error in column '{c}'")
-    return reason

@@ -18,7 +18,7 @@ from muwclass.ingest.arguments import ImportArguments
 from muwclass.io.atomic import read_json, write_json
 from muwclass.io.hashing import content_hash
 
-IMPORT_LOGIC_VERSION = "1"  # bump when staging/import logic changes the output
+IMPORT_LOGIC_VERSION = "2"  # bump when staging/import logic changes the output
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ def import_catalog(args: ImportArguments, client, force: bool = False, progress:
     catalog = hats.read_hats(collection)
     hats_rows = int(catalog.main_catalog.catalog_info.total_rows)
     accounting.check_balance(args.key, rows_in, staged_rows, hats_rows, len(quarantine), merged)
-    publish(collection, args.hats_dir)
+    publish(collection, args.hats_dir, "hats")
     with atomic_path(args.quarantine_path) as tmp:
         quarantine.to_parquet(tmp, index=False)
     if all(fmt == "candidates" for fmt in args.formats):

@@ -40,9 +40,13 @@ def mapped_chunks(
 ) -> Iterator[tuple[RawChunk, pd.DataFrame, pd.DataFrame]]:
     """(native chunk, internal rows, quarantined rows) for each chunk of one input file."""
     if fmt == "candidates":
-        chunks = read_candidate_records(path, definition.source.candidates, chunk_rows)
+        chunks = read_candidate_records(
+            path, definition.source.candidates, chunk_rows, definition.source.encoding
+        )
     else:
-        chunks = read_chunks(path, fmt, chunk_rows, columns=definition.readable_columns())
+        chunks = read_chunks(
+            path, fmt, chunk_rows, columns=definition.readable_columns(), encoding=definition.source.encoding
+        )
     for chunk in chunks:
         good, bad = map_chunk(chunk, definition, str(path))
         yield chunk, good, bad

@@ -8,6 +8,7 @@ catalog mapping, because the CSC files pad numbers with spaces and mix empty fie
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,9 @@ class RawChunk:
     bad: list[tuple[int, str, str]] = field(default_factory=list)  # (row, reason, raw text)
     skipped: int = 0  # rows that carry no record (e.g. a cone search with no candidate)
 
+
+#: longest header line read (bytes): a "header" longer than this is not a table's header
+HEADER_LIMIT = 1 << 20
 
 FORMAT_BY_SUFFIX = {
     ".csv": "csv",
@@ -56,19 +60,38 @@ def guess_format(path: Path) -> str:
     )
 
 
-def _csv_header(path: Path) -> list[str]:
-    with open(path, newline="") as fh:
-        first = fh.readline()
-    if not first.strip():
+def _csv_header(path: Path, encoding: str = "utf-8") -> list[str]:
+    """The header line's column names; undecodable bytes or an overlong line are one-line errors."""
+    with open(path, "rb") as fh:
+        first = fh.readline(HEADER_LIMIT + 1)
+    if len(first) > HEADER_LIMIT:
+        raise InputError(
+            f"{path}: line 1 (the header) is longer than {HEADER_LIMIT:,} bytes: not a CSV table"
+        )
+    text = _decode(first, path, 1, encoding)
+    if not text.strip():
         raise InputError(f"{path}: empty file (no header line)")
-    import csv
+    try:
+        return next(csv.reader([text.rstrip("\r\n")]))
+    except csv.Error as exc:
+        raise InputError(f"{path}: line 1 (the header): {exc}") from None
 
-    return next(csv.reader([first]))
+
+def _decode(raw: bytes, path: Path, line: int, encoding: str) -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: line {line}: byte 0x{raw[exc.start]:02x} at position {exc.start} is not valid {encoding}; "
+            "give the file's encoding (e.g. `--encoding latin-1`, or `encoding: latin-1` in the catalog definition)"
+        ) from None
+    except LookupError:
+        raise InputError(f"unknown encoding {encoding!r} for {path}") from None
 
 
-def read_csv_chunks(path: Path, chunk_rows: int = 1_000_000) -> Iterator[RawChunk]:
+def read_csv_chunks(path: Path, chunk_rows: int = 1_000_000, encoding: str = "utf-8") -> Iterator[RawChunk]:
     """CSV as text columns; rows with the wrong number of fields are reported, not lost."""
-    header = _csv_header(path)
+    header = _csv_header(path, encoding)
     bad: list[tuple[int, str, str]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -83,7 +106,7 @@ def read_csv_chunks(path: Path, chunk_rows: int = 1_000_000) -> Iterator[RawChun
         )
         return "skip"
 
-    opts = pacsv.ReadOptions(use_threads=False, block_size=1 << 24)
+    opts = pacsv.ReadOptions(use_threads=False, block_size=1 << 24, encoding=encoding)
     conv = pacsv.ConvertOptions(
         column_types={c: pa.string() for c in header},
         strings_can_be_null=False,
@@ -125,7 +148,8 @@ def read_csv_chunks(path: Path, chunk_rows: int = 1_000_000) -> Iterator[RawChun
             if pending_rows >= chunk_rows:
                 yield flush()
     except pa.ArrowInvalid as exc:
-        raise InputError(f"{path}: CSV parse error: {exc}") from exc
+        hint = " (give the file's encoding, e.g. `--encoding latin-1`)" if "UTF8" in str(exc) else ""
+        raise InputError(f"{path}: CSV parse error: {str(exc).splitlines()[0]}{hint}") from None
     if pending or bad or seen == 0:
         yield flush()
 
@@ -190,17 +214,21 @@ def read_parquet_chunks(path: Path, chunk_rows: int, columns: list[str] | None =
         yield RawChunk(frame=pf.schema_arrow.empty_table().to_pandas(), row=np.empty(0, dtype=np.int64))
 
 
-def native_columns(path: Path, fmt: str) -> list[str]:
+def native_columns(path: Path, fmt: str, encoding: str = "utf-8") -> list[str]:
     """Column names of a file without reading its rows (for early, clear errors)."""
     if fmt in ("csv", "candidates"):
-        return _csv_header(path)
+        return _csv_header(path, encoding)
     if fmt == "parquet":
         return pq.ParquetFile(path).schema_arrow.names
     return list(_astropy_frame(path, fmt).columns)
 
 
 def read_chunks(
-    path: Path, fmt: str | None = None, chunk_rows: int = 1_000_000, columns: list[str] | None = None
+    path: Path,
+    fmt: str | None = None,
+    chunk_rows: int = 1_000_000,
+    columns: list[str] | None = None,
+    encoding: str = "utf-8",
 ) -> Iterator[RawChunk]:
     """Yield native rows of any supported file in chunks of at most ``chunk_rows``."""
     path = Path(path)
@@ -208,7 +236,7 @@ def read_chunks(
         raise InputError(f"input file not found: {path}")
     fmt = fmt or guess_format(path)
     if fmt in ("csv", "candidates"):
-        yield from read_csv_chunks(path, chunk_rows)
+        yield from read_csv_chunks(path, chunk_rows, encoding)
     elif fmt == "parquet":
         yield from read_parquet_chunks(path, chunk_rows, columns)
     elif fmt in ("fits", "votable"):
@@ -217,11 +245,21 @@ def read_chunks(
         raise InputError(f"{path}: unsupported format '{fmt}'")
 
 
+def read_whole(path: Path, fmt: str | None = None, encoding: str = "utf-8") -> RawChunk:
+    """The whole file as one chunk: its rows, their 1-based row numbers and the unparseable lines."""
+    chunks = list(read_chunks(path, fmt, encoding=encoding))
+    return RawChunk(
+        frame=pd.concat([c.frame for c in chunks], ignore_index=True),
+        row=np.concatenate([c.row for c in chunks]),
+        bad=[b for c in chunks for b in c.bad],
+    )
+
+
 def read_table(path: Path, fmt: str | None = None) -> pd.DataFrame:
-    """The whole file as one DataFrame (small tables: fields, training sets)."""
-    chunks = list(read_chunks(path, fmt))
-    bad = [b for c in chunks for b in c.bad]
-    if bad:
-        row, reason, _ = bad[0]
-        raise InputError(f"{path}: row {row}: {reason} ({len(bad)} bad row(s) in all)")
-    return pd.concat([c.frame for c in chunks], ignore_index=True)
+    """The whole file as one DataFrame (small tables: fields, training sets); an unparseable
+    line is an error."""
+    whole = read_whole(path, fmt)
+    if whole.bad:
+        row, reason, _ = whole.bad[0]
+        raise InputError(f"{path}: row {row}: {reason} ({len(whole.bad)} bad row(s) in all)")
+    return whole.frame

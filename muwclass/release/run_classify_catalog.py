@@ -20,8 +20,9 @@ from muwclass.classification.family import load_family
 from muwclass.classification.predict import resolve_draws
 from muwclass.classification.spark_job import classify_on_spark, dataset_dir
 from muwclass.config.run import REPO_ROOT, RunConfig
-from muwclass.errors import ConfigError
+from muwclass.errors import ConfigError, OutputError, ReleaseError
 from muwclass.io.hashing import hash_inputs
+from muwclass.io.products import check_name, check_replaceable, check_writable
 from muwclass.release.manifest import code_version, counts_by_class
 from muwclass.release.model_card import model_card
 from muwclass.release.writer import write_release
@@ -44,7 +45,7 @@ def run_classify_catalog(
     if dataset is None:
         raise ConfigError(f"{layout.xmatch}: no crossmatched catalog; run `muwclass crossmatch` first")
     draws = resolve_draws(cfg.confidence.draws, draws)
-    version = release_version or time.strftime("%Y.%m.%dT%H%M%S", time.gmtime())
+    version = check_release_target(layout.releases, release_version, force)
     timings = {}
 
     t0 = time.perf_counter()
@@ -64,6 +65,8 @@ def run_classify_catalog(
 
     classified = _read(stage / "status=classified")
     quarantine = _read(stage / "status=quarantined")
+    if quarantine.columns.empty:  # Spark writes no partition for no rows: keep the header
+        quarantine = pd.DataFrame(columns=list(dict.fromkeys([*classified.columns, "reason"])))
     metrics_path = layout.evaluation(cfg.evaluation.folds) / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else None
     manifest = {
@@ -87,6 +90,21 @@ def run_classify_catalog(
         f"{time.perf_counter() - t_start:.0f} s"
     )
     return path
+
+
+def check_release_target(releases: Path, version: str | None, force: bool) -> str:
+    """The release version (default: the UTC time), checked before any work: a plain name (not
+    a path, not ``latest``), a writable release directory, and no existing version unless
+    ``--force`` replaces an earlier release."""
+    version = check_name(version or time.strftime("%Y.%m.%dT%H%M%S", time.gmtime()), "--release-version")
+    if version == "latest":
+        raise OutputError("--release-version 'latest' is the name of the pointer to the newest release")
+    check_writable(releases, "release directory", directory=True)
+    final = releases / version
+    if final.exists() and not force:
+        raise ReleaseError(f"release {final} exists (choose another --release-version or pass --force)")
+    check_replaceable(final, "release", "--release-version")
+    return version
 
 
 def _read(path: Path) -> pd.DataFrame:

@@ -64,7 +64,7 @@ def write_release(
         "release_write_seconds": round(time.perf_counter() - t0, 2),
     }
     (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    publish(partial, final)
+    publish(partial, final, "release")
     point_latest(release_root, version)
     return final
 
@@ -81,7 +81,7 @@ def _write_tables(out: Path, classified: pd.DataFrame, quarantine: pd.DataFrame)
     catalog.write_catalog(out / "hats")
     write_table(classified, out / "classified.csv")
     write_table(classified, out / "classified.fits")
-    quarantine.to_csv(out / "quarantine.csv", index=False)
+    write_table(quarantine, out / "quarantine.csv")
     write_table(unusual_sources(classified), out / "unusual.csv")
 
 

@@ -122,7 +122,7 @@ def generate_sky(
             "version": __version__,
         }
         (staging / "manifest.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-        publish(staging, out_dir)
+        publish(staging, out_dir, "synth")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -35,7 +35,10 @@ def test_rows_in_equal_classified_plus_quarantined(family_and_rows):
     nh = np.where(np.arange(len(rows)) % 2, 3e22, 1e20)
     classified, quarantine = classify_rows(rows, family, nh, draws=4, seed=7)
     assert len(classified) + len(quarantine) == len(rows)
-    assert quarantine["reason"].tolist() == ["missing or non-numeric ra", "dec outside [-90, 90]"]
+    assert quarantine["reason"].tolist() == [
+        "missing or non-finite coordinate in column 'ra'",
+        "out of range in column 'dec': 95 not in [-90, 90]",
+    ]
     assert set(RESULT_COLUMNS) <= set(classified.columns)
     p = classified[[f"P_{c}" for c in family.classes]].to_numpy()
     np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-9)

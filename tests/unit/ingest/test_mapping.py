@@ -84,9 +84,9 @@ def test_bad_rows_are_quarantined_with_row_and_reason(bad_csv):
     good, bad = _map_file(bad_csv, "csc_master")
     assert list(good["source_id"]) == ["good1", "good2"]
     reasons = dict(zip(bad["row"], bad["reason"], strict=True))
-    assert "missing or NaN coordinate" in reasons[2]
-    assert "out of range" in reasons[3]
-    assert "negative error in column 'e_flux_s'" in reasons[4]
+    assert "missing or non-finite coordinate in column 'ra'" in reasons[2]
+    assert "out of range in column 'ra': 400 not in [0, 360)" in reasons[3]
+    assert "negative error in column 'e_flux_aper90_ave_s': -1e-16" in reasons[4]
     assert "unparseable value 'abc' in column 'dec'" in reasons[5]
     assert "unparseable row" in reasons[6]
     assert len(good) + len(bad) == 7

@@ -14,7 +14,7 @@ def test_publish_swaps_a_directory_whole(tmp_path):
         partial = tmp_path / f".partial-{content}"
         partial.mkdir()
         (partial / "data.txt").write_text(content)
-        publish(partial, final)
+        publish(partial, final, "test")
         assert (final / "data.txt").read_text() == content and not partial.exists()
     assert sorted(p.name for p in final.parent.iterdir()) == ["catalog"]  # the old copy is gone
 
@@ -49,3 +49,22 @@ def test_layout_names_every_built_path_under_its_root(tmp_path):
     ]  # fmt: skip
     assert all(p.is_relative_to(tmp_path) for p in paths) and len(set(paths)) == len(paths)
     assert layout.import_partial("gaia", "0123456789abcdef0123").name == "gaia-0123456789abcdef"
+
+
+def test_publish_replaces_only_its_own_kind_of_product(tmp_path):
+    from muwclass.errors import OutputError
+
+    final = tmp_path / "out"
+    final.mkdir()
+    (final / "thesis.tex").write_text("years of work")
+    partial = tmp_path / ".partial"
+    partial.mkdir()
+    with pytest.raises(OutputError, match="files muwclass did not write"):
+        publish(partial, final, "field")
+    assert (final / "thesis.tex").read_text() == "years of work" and partial.is_dir()
+    (final / "thesis.tex").unlink()  # an empty directory is filled
+    publish(partial, final, "field")
+    again = tmp_path / ".again"
+    again.mkdir()
+    with pytest.raises(OutputError, match="a muwclass field product"):
+        publish(again, final, "release")
