@@ -7,6 +7,7 @@ observatory laptop or attached to an e-mail together with its two PNGs.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -96,8 +97,9 @@ def write_page(
     classes: list[str],
     images: list[Path],
     notes: list[str],
+    warnings: Sequence[str] = (),
 ) -> Path:
-    """``index.html`` next to the images (linked relatively)."""
+    """``index.html`` next to the images (linked relatively); ``warnings`` boxed under the title."""
     imgs = "".join(
         f'<a href="{html.escape(p.name)}"><img src="{html.escape(p.name)}" alt="{html.escape(p.stem)}"></a>'
         for p in images
@@ -106,9 +108,20 @@ def write_page(
     note = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
     page = (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1><ul>{note}</ul>{imgs}<h2>Classes</h2>{counts}"
+        f"<h1>{html.escape(title)}</h1>{warning_box(warnings)}<ul>{note}</ul>{imgs}<h2>Classes</h2>{counts}"
         f"<h2>Sources ({len(classified)}; click a column to sort)</h2>{source_table(classified, classes)}"
         f"<script>{_SORT_SCRIPT}</script></body></html>\n"
     )
     path.write_text(page)
     return path
+
+
+def warning_box(warnings: Sequence[str]) -> str:
+    """The run's warnings (e.g. a survey file that lost rows) as a yellow box; '' when none."""
+    if not warnings:
+        return ""
+    items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+    return (
+        '<div class="warnings" style="background:#fff3cd;border:1px solid #d4a017;padding:0.3em 1em;'
+        f'margin:0.5em 0"><strong>Warnings</strong><ul>{items}</ul></div>'
+    )

@@ -7,6 +7,7 @@ them on a tangent-plane projection centred on the field.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,23 +27,73 @@ PIXELS = 800  # side of the generated projection when there is no image
 
 
 def load_image(path: Path) -> tuple[np.ndarray, WCS]:
-    """(2-D image, its celestial WCS) from the first image HDU; clear errors otherwise."""
-    if not Path(path).is_file():
+    """(2-D image, its celestial WCS) from the first image HDU; a one-line FieldError otherwise.
+
+    Everything is read and checked here, before any work: the pixels are copied out of the
+    file (astropy reads lazily, so a truncated data unit would otherwise only fail while
+    plotting), a cube is accepted only when its axes beyond the first two have length 1 (that
+    plane is taken), the celestial axes must be FITS axes 1 and 2 with a WCS that matches the
+    2-D plane's shape, and at least one pixel must be finite.
+    """
+    path = Path(path)
+    if not path.is_file():
         raise FieldError(f"field.image: no file {path}")
-    try:
-        with fits.open(path) as hdus:
-            for hdu in hdus:
-                if hdu.data is not None and hdu.data.ndim >= 2:
-                    wcs = WCS(hdu.header).celestial
-                    if not wcs.has_celestial:
-                        raise FieldError(
-                            f"{path}: the image has no celestial WCS (CTYPE1/2 RA---/DEC--): cannot place sources on it"
-                        )
-                    data = np.asarray(hdu.data, dtype=float)
-                    return data.reshape(data.shape[-2:]) if data.ndim > 2 else data, wcs
-    except OSError as exc:
-        raise FieldError(f"{path}: not a readable FITS image ({exc})") from exc
-    raise FieldError(f"{path}: no image HDU (2-D data) in the file")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with fits.open(path) as hdus:
+                hdu = next((h for h in hdus if h.is_image and h.header.get("NAXIS", 0) >= 2), None)
+                if hdu is None:
+                    raise FieldError(f"{path}: no image HDU (2-D data) in the file")
+                header = hdu.header.copy()
+                data = np.array(hdu.data, dtype=float)  # reads the whole data unit now
+                full = WCS(header)
+        except FieldError:
+            raise
+        except (OSError, ValueError, TypeError, IndexError, KeyError, EOFError, MemoryError) as exc:
+            truncated = [str(w.message) for w in caught if "truncated" in str(w.message)]
+            why = truncated[0] if truncated else f"{type(exc).__name__}: {exc}"
+            raise FieldError(f"{path}: not a readable FITS image ({_one_line(why)})") from exc
+    for w in {str(w.message): w for w in caught}.values():  # read fine: pass them on, once each
+        warnings.warn(w.message, stacklevel=2)
+    return _image_plane(path, data, full)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _image_plane(path: Path, data: np.ndarray, full: WCS) -> tuple[np.ndarray, WCS]:
+    """The 2-D plane of ``data`` and the celestial WCS of that plane, both checked."""
+    if data.ndim < 2:
+        raise FieldError(f"{path}: no image HDU (2-D data) in the file")
+    extra = data.shape[:-2]  # numpy order: FITS axes 3, 4, ... come first
+    if any(n != 1 for n in extra):
+        raise FieldError(
+            f"{path}: a {data.ndim}-D cube of shape {data.shape} (numpy order): give a 2-D image, "
+            "or a cube whose axes beyond the first two have length 1"
+        )
+    plane = data.reshape(data.shape[-2:])
+    if not full.has_celestial:
+        raise FieldError(
+            f"{path}: the image has no celestial WCS (CTYPE1/2 RA---/DEC--): cannot place sources on it"
+        )
+    if sorted((full.wcs.lng, full.wcs.lat)) != [0, 1]:
+        raise FieldError(
+            f"{path}: the celestial WCS axes are FITS axes {full.wcs.lng + 1} and {full.wcs.lat + 1}: "
+            "they must be axes 1 and 2 (the image plane)"
+        )
+    wcs = full.celestial
+    expected = (plane.shape[1], plane.shape[0])  # (NAXIS1, NAXIS2)
+    if wcs.pixel_shape is not None and tuple(wcs.pixel_shape) != expected:
+        raise FieldError(
+            f"{path}: the WCS describes a {wcs.pixel_shape[0]} x {wcs.pixel_shape[1]} image but the data "
+            f"plane is {expected[0]} x {expected[1]} pixels"
+        )
+    wcs.pixel_shape = expected
+    if not np.isfinite(plane).any():
+        raise FieldError(f"{path}: the image has no finite pixel (all NaN or infinite): nothing to draw")
+    return plane, wcs
 
 
 def projection(centre: SkyCoord, radius_arcmin: float) -> WCS:

@@ -45,22 +45,24 @@ def write_products(
     table = classified.drop(columns=[c for c in classified if c.startswith("_")])
     write_table(table, out / f"{name}_classified.csv")
     write_table(table, out / f"{name}_classified.fits")
+    ids = rejected.get("source_id", pd.Series(dtype=str)).astype(str)
+    origin = cats.xray_origin.reindex(ids.to_numpy()) if len(cats.xray_origin) else None
     quarantine = pd.concat(
         [
             cats.quarantine.drop(columns=["raw"], errors="ignore"),
             pd.DataFrame(
                 {
                     "catalog": cfg.crossmatch.xray,
-                    "file": "",
-                    "row": -1,
-                    "source_id": rejected.get("source_id", pd.Series(dtype=str)).astype(str),
-                    "reason": rejected["reason"],
+                    "file": "" if origin is None else origin["_file"].fillna("").to_numpy(),
+                    "row": -1 if origin is None else origin["_row"].fillna(-1).astype("int64").to_numpy(),
+                    "source_id": ids.to_numpy(),
+                    "reason": rejected["reason"].to_numpy(),
                 }
             ),
         ],
         ignore_index=True,
     )
-    quarantine.to_csv(out / f"{name}_quarantine.csv", index=False)
+    write_table(quarantine, out / f"{name}_quarantine.csv")
 
     max_radius = cats.radius_arcmin * 60 / 12
     regions = field_regions(classified, f.min_probability, max_radius)
@@ -90,7 +92,16 @@ def write_products(
         f"training set absorbed to nH = {nh_note}",
         f"circles: P(class) > {f.min_probability:.0%}; radius ~ significance, line width ~ CT",
     ]
-    write_page(out / "index.html", f"muwclass: field {name}", counts, classified, classes, maps, notes)
+    write_page(
+        out / "index.html",
+        f"muwclass: field {name}",
+        counts,
+        classified,
+        classes,
+        maps,
+        notes,
+        warnings=cats.warnings,
+    )
     return {
         "circles": len(regions),
         "classes": {

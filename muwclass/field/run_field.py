@@ -14,6 +14,7 @@ import shutil
 import time
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from muwclass.classification.predict import resolve_draws
@@ -23,6 +24,7 @@ from muwclass.field.pipeline import classify_field, crossmatch_field, field_nh
 from muwclass.field.plots import load_image
 from muwclass.field.products import without_counterpart, write_products
 from muwclass.io.atomic import publish
+from muwclass.io.products import check_replaceable, check_writable
 from muwclass.runtime.progress import console
 
 
@@ -38,7 +40,10 @@ def run_field(
     draws = resolve_draws(cfg.confidence.draws, draws)
     image_path = _image_path(cfg, image)
     loaded = load_image(image_path) if image_path else None
-    return classify_and_write(cfg, draws, Path(out) if out else cfg.layout.field(field.name), loaded)
+    out = Path(out) if out else cfg.layout.field(field.name)
+    check_writable(out, "--out", directory=True)
+    check_replaceable(out, "field", "--out")  # an existing directory only if it holds an earlier field
+    return classify_and_write(cfg, draws, out, loaded)
 
 
 def _image_path(cfg: RunConfig, override: str | None) -> Path | None:
@@ -94,10 +99,11 @@ def classify_and_write(cfg: RunConfig, draws: int, out: Path, image=None) -> dic
         "confident": int(classified["confident"].sum()),
         "circles": summary["circles"],
         "classes": summary["classes"],
+        "warnings": list(cats.warnings),  # e.g. a survey file that lost rows (field/data.py)
         "seconds": {k: round(v, 2) for k, v in timings.items()},
     }
     (partial / "summary.json").write_text(json.dumps(report, indent=2) + "\n")
-    publish(partial, out)
+    publish(partial, out, "field")
     _print_summary(report, out)
     return report
 
@@ -124,6 +130,8 @@ def _print_summary(report: dict, out: Path) -> None:
         console.print(
             f"[yellow]{report['quarantined']} row(s) could not be used: reasons in {out / (report['field'] + '_quarantine.csv')}[/]"
         )
+    for warning in report["warnings"]:
+        console.print(f"[yellow]warning: {escape(warning)}[/]", soft_wrap=True)
     console.print(
         f"nH = {report['nh_cm2']:.3g} cm^-2 ({report['nh_from']}); outputs in {out} (open index.html)"
     )

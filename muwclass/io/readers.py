@@ -116,7 +116,7 @@ def read_csv_chunks(path: Path, chunk_rows: int = 1_000_000, encoding: str = "ut
     try:
         reader = pacsv.open_csv(path, read_options=opts, parse_options=parse, convert_options=conv)
     except pa.ArrowInvalid as exc:
-        raise InputError(f"{path}: not a readable CSV file: {exc}") from exc
+        raise _parse_error(path, exc) from None
     seen = 0  # good + bad rows so far, to number rows in file order
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
@@ -148,10 +148,15 @@ def read_csv_chunks(path: Path, chunk_rows: int = 1_000_000, encoding: str = "ut
             if pending_rows >= chunk_rows:
                 yield flush()
     except pa.ArrowInvalid as exc:
-        hint = " (give the file's encoding, e.g. `--encoding latin-1`)" if "UTF8" in str(exc) else ""
-        raise InputError(f"{path}: CSV parse error: {str(exc).splitlines()[0]}{hint}") from None
+        raise _parse_error(path, exc) from None
     if pending or bad or seen == 0:
         yield flush()
+
+
+def _parse_error(path: Path, exc: Exception) -> InputError:
+    """pyarrow's message (it names the row and column) on one line, with a hint for encodings."""
+    hint = " (give the file's encoding, e.g. `--encoding latin-1`)" if "UTF8" in str(exc) else ""
+    return InputError(f"{path}: CSV parse error: {' '.join(str(exc).split())}{hint}")
 
 
 def _good_row_numbers(start: int, n_good: int, bad_lines: list[int]) -> np.ndarray:

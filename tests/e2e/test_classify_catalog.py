@@ -48,6 +48,8 @@ def test_release_of_a_real_field(crossmatched):
     for png in ("class_counts.png", "sky_map_galactic.png", "ct_distribution.png"):
         assert (release / png).read_bytes()[:4] == b"\x89PNG"
     assert "Training set" in (release / "model_card.md").read_text()
+    quarantine = pd.read_csv(release / "quarantine.csv")  # a header even when empty
+    assert len(quarantine) == rows["quarantined"] and {"source_id", "reason"} <= set(quarantine.columns)
     assert (cfg.layout.releases / "latest").resolve() == release.resolve()
 
     # the same version again is refused and leaves the release as it was

@@ -43,11 +43,12 @@ def test_classify_a_users_table(write_conf, user_table, tmp_path):
     result = Table.read(out).to_pandas()
     quarantine = pd.read_csv(out.with_name("classified_quarantine.csv"))
     assert len(result) + len(quarantine) == len(table)  # nothing silently lost
-    assert dict(zip(quarantine["input_row"], quarantine["reason"], strict=True)) == {
-        2: "missing or non-numeric ra",
-        5: "no positive X-ray flux in any band",
-        9: "negative or absurd X-ray flux",
+    assert dict(zip(quarantine["row"], quarantine["reason"], strict=True)) == {  # 1-based data rows
+        3: "missing or non-finite coordinate in column 'CSCv2_RA'",
+        6: "no positive X-ray flux in any band",
+        10: "out of range in column 'Fh': -3e-14 not in [0, 1e-06]",
     }
+    assert set(quarantine["file"]) == {str(path)}
     assert list(result.columns[:3]) == ["CSCv2_name", "CSCv2_RA", "CSCv2_DEC"]
     classes = ["AGN", "CV", "HM-STAR", "HMXB", "LM-STAR", "LMXB", "NS", "YSO"]
     for c in classes:

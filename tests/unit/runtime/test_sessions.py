@@ -59,3 +59,23 @@ def test_spark_python_workers_get_the_malloc_settings(spark):
     ddl = ", ".join(f"{k} string" for k in NUMERIC_MALLOC_ENV)
     rows = spark.range(4).mapInPandas(env, ddl).distinct().collect()
     assert [r.asDict() for r in rows] == [NUMERIC_MALLOC_ENV]
+
+
+def _distributed_level() -> int:
+    import logging
+
+    return logging.getLogger("distributed").level
+
+
+def test_shutdown_is_quiet_and_the_driver_log_level_comes_back():
+    """Issue 19, case 15: workers still busy at shutdown logged heartbeat tracebacks."""
+    import logging
+
+    from muwclass.runtime.sessions import _quiet_shutdown
+
+    level = logging.getLogger("distributed").level
+    with dask_client(DaskConfig(n_workers=1, threads_per_worker=1, memory_limit="1GiB")) as client:
+        assert set(client.run(_distributed_level).values()) != {logging.CRITICAL}
+        _quiet_shutdown(client)  # what leaving the block does first
+        assert set(client.run(_distributed_level).values()) == {logging.CRITICAL}
+    assert logging.getLogger("distributed").level == level
