@@ -249,6 +249,12 @@ def execute(name: str, args: argparse.Namespace):
         work_dir=args.work_dir,
         check_data=not getattr(args, "no_data_check", False),
     )
+    from upath import UPath
+
+    from muwclass.io.products import check_writable
+
+    if name != "config" and not isinstance(cfg.work_dir, UPath):  # object stores report their own
+        check_writable(cfg.work_dir, "work_dir", directory=True)
     if stage.uses_models:
         from muwclass.classification.estimator import check_models
 

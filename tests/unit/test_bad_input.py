@@ -435,3 +435,23 @@ def test_no_traceback_from_the_command_line(tmp_path, data_dir, table):
         )
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert np.all(source.read_bytes() == table.to_csv(index=False).encode())
+
+
+def test_6_a_work_dir_that_cannot_be_written_stops_every_stage_at_once(tmp_path, data_dir):
+    (tmp_path / "afile").write_text("")
+    conf = _conf(tmp_path, data_dir)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "muwclass.cli",
+            "import",
+            "--conf",
+            str(conf),
+            "--work-dir",
+            str(tmp_path / "afile" / "w"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "work_dir" in done.stderr and "afile is a file" in done.stderr
