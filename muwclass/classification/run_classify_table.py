@@ -40,6 +40,10 @@ from muwclass.io.readers import guess_format, native_columns, read_whole
 from muwclass.io.writers import WRITERS, write_table
 from muwclass.runtime.progress import console
 
+#: the first columns of this command's quarantine file (earlier versions began with ``input_row``)
+QUARANTINE_HEAD = ("file", "row", "reason")
+_LEGACY_QUARANTINE_HEAD = ("input_row",)
+
 
 def run_classify_table(
     cfg: RunConfig,
@@ -117,7 +121,7 @@ def run_classify_table(
         qpath.unlink()  # an earlier run's (check_outputs recognised it): it would describe other rows
     write_table(result, out)
     _summary(result, len(rejected), int(merged.sum()), qpath, out, time.perf_counter() - t0)
-    _warn_missing_nh(df.loc[keep_rows & pd.isna(reasons)], nh)
+    _warn_missing_nh(classified, nh)
     return result
 
 
@@ -144,11 +148,6 @@ def check_outputs(source: Path, out: Path, qpath: Path) -> None:
                 f"{what} {path} exists and was not written by `muwclass classify`: refusing to overwrite it "
                 "(choose another --output, or move the file away)"
             )
-
-
-#: the first columns of a quarantine file of this command (and of versions before 0.2)
-QUARANTINE_HEAD = ("file", "row", "reason")
-_LEGACY_QUARANTINE_HEAD = ("input_row",)
 
 
 def _own_output(path: Path, columns: tuple[str, ...]) -> bool:

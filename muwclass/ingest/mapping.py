@@ -228,7 +228,8 @@ def native_names(d: CatalogDefinition, present) -> dict[str, str]:
     """Internal column -> the native column it came from in this file (for messages)."""
     names = {k: resolve_source_column(d.spec(k), present) for k in d.columns if d.spec(k).from_ is not None}
     pe = d.position_error
-    names.update({"err_maj": pe.major, "err_min": pe.minor or pe.major})
+    axes = "/".join(c for c in dict.fromkeys((pe.major, pe.minor)) if c)  # sorted into major/minor
+    names.update({"err_maj": axes, "err_min": axes})
     return {k: v for k, v in names.items() if v}
 
 
@@ -282,6 +283,15 @@ def map_chunk(chunk: RawChunk, d: CatalogDefinition, file_label: str) -> tuple[p
     errs, bad, bad_cols = _position_errors(frame, d)
     if bad.any():
         flag(bad, f"unparseable positional error in column(s) {bad_cols}")
+    for name in dict.fromkeys(c for c in (d.position_error.major, d.position_error.minor) if c):
+        # before the ellipse's axes are sorted, while the value is still in its own column
+        value = numeric_cells(frame[name])[0]
+        with np.errstate(invalid="ignore"):
+            negative = value < 0
+        if negative.any():
+            flag(
+                negative, np.array([f"negative error in column '{name}': {v:g}" for v in value], dtype=object)
+            )
     defaulted = errs.pop("_err_defaulted")
     out.update(errs)
     if d.bands is not None:

@@ -5,7 +5,8 @@ renamed into place when complete (a rename within one file system is atomic). A 
 moment leaves either the previous product or the new one, plus at most a hidden leftover that
 the next run removes. Directories (HATS catalogs, models, releases, field products) go through
 :func:`publish`, which replaces only our own products (:mod:`muwclass.io.products`); single
-files (markers, reports, staged Parquet parts, downloads) through :func:`atomic_path`; a release's ``latest`` pointer through :func:`point_latest`.
+files (markers, reports, staged Parquet parts, downloads, result tables) through
+:func:`atomic_path`; a release's ``latest`` pointer through :func:`point_latest`.
 """
 
 from __future__ import annotations

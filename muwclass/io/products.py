@@ -1,6 +1,6 @@
 """What a command may create, replace or delete: its own products, and nothing else.
 
-The safety rule (README, "What a command may write"): a command creates its outputs; it
+The safety rule (README, "Input rules and what a command may write"): a command creates its outputs; it
 replaces or deletes a path only when that path is a product muwclass wrote, recognised by the
 marker file :data:`MARKER` that :func:`muwclass.io.atomic.publish` puts into every published
 directory (or, for products of earlier versions without the marker, by the file that kind of

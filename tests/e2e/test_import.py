@@ -126,9 +126,9 @@ def test_bad_rows_are_quarantined_and_counted(write_conf, data_dir, tmp_path, da
     q = pd.read_parquet(cfg.layout.quarantine("csc"))
     reasons = " | ".join(q["reason"])
     for text in (
-        "missing or NaN coordinate",
-        "out of range",
-        "negative error",
+        "missing or non-finite coordinate in column 'ra'",
+        "out of range in column 'dec': 95 not in [-90, 90]",
+        "negative error in column 'err_ellipse_r0'",
         "unparseable value 'minus twelve'",
         "unparseable row",
         "duplicate source_id",

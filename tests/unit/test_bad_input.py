@@ -185,6 +185,10 @@ def test_5_undecodable_bytes_and_overlong_lines_are_one_line_errors(cfg, table, 
     long.write_text("x" * (2 << 20) + "\n")
     with pytest.raises(InputError, match="line 1 .* is longer than"):
         run_classify_table(cfg, long, tmp_path / "o3.csv")
+    wide = tmp_path / "wide.csv"  # one header field over the csv module's 131,072-character limit
+    wide.write_text('"' + "x" * 200_000 + '",b\n1,2\n')
+    with pytest.raises(InputError, match=r"wide.csv: line 1 \(the header\): field larger than field limit"):
+        run_classify_table(cfg, wide, tmp_path / "o4.csv")
     conf = tmp_path / "run.yaml"
     conf.write_bytes(b"data_dir: .\nwork_dir: build\n# caf\xe9\n")
     with pytest.raises(ConfigError, match=r"run.yaml: line 3: not UTF-8 text \(byte 0xe9\)"):
