@@ -195,6 +195,24 @@ def test_5_undecodable_bytes_and_overlong_lines_are_one_line_errors(cfg, table, 
         load_run_config(conf)
 
 
+def test_5_a_catalog_definition_names_its_files_encoding(tmp_path, data_dir):
+    from muwclass.ingest.staging import mapped_chunks
+
+    header, *lines = (data_dir / "fields/NGC3532/NGC3532_ave.csv").read_text().splitlines()
+    frame = pd.read_csv(io.StringIO("\n".join([header, *lines[:5]])), dtype=str, keep_default_na=False)
+    frame.loc[0, "name"] = "2CXO J111455.5-585213 (\u00e9toile)"
+    source = tmp_path / "latin_ave.csv"
+    source.write_bytes(frame.to_csv(index=False).encode("latin-1"))
+    definition = load_catalog_definition("csc_master", REPO_ROOT / "catalogs")
+    with pytest.raises(InputError, match="latin_ave.csv: CSV parse error: .*--encoding latin-1"):
+        list(mapped_chunks(source, "csv", definition, 1000))
+    latin = definition.model_copy(
+        update={"source": definition.source.model_copy(update={"encoding": "latin-1"})}
+    )
+    (_, good, bad), *_ = list(mapped_chunks(source, "csv", latin, 1000))
+    assert len(good) == 5 and bad.empty and good["source_id"].iloc[0].endswith("(\u00e9toile)")
+
+
 def test_6_unwritable_outputs_fail_before_any_work(cfg, table, tmp_path):
     source = _write(table, tmp_path / "t.csv")
     (tmp_path / "adir.csv").mkdir()
