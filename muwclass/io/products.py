@@ -74,7 +74,10 @@ def check_replaceable(path: Path, kind: str, what: str) -> None:
     if not (path.exists() or path.is_symlink()):
         return
     if path.is_symlink() or not path.is_dir():
-        raise OutputError(f"{what} {path} exists and is not a directory: refusing to replace it")
+        kind_of = "a symbolic link" if path.is_symlink() else "a file"
+        raise OutputError(
+            f"{what} {path} is {kind_of}, not a directory muwclass wrote: refusing to replace it"
+        )
     if not any(path.iterdir()):
         return
     if not is_product(path, kind):
