@@ -215,7 +215,9 @@ def _position_errors(
     b = np.where(missing, pe.default, b)
     if pe.systematic:
         a, b = np.hypot(a, pe.systematic), np.hypot(b, pe.systematic)
-    return {"err_maj": a, "err_min": b, "err_pa": np.mod(pa, 180.0), "_err_defaulted": missing}, bad, bad_cols
+    with np.errstate(invalid="ignore"):  # an infinite angle: that row is quarantined by map_chunk
+        pa = np.mod(pa, 180.0)
+    return {"err_maj": a, "err_min": b, "err_pa": pa, "_err_defaulted": missing}, bad, bad_cols
 
 
 def resolve_source_column(spec: ColumnSpec, present) -> str | None:
@@ -283,15 +285,18 @@ def map_chunk(chunk: RawChunk, d: CatalogDefinition, file_label: str) -> tuple[p
     errs, bad, bad_cols = _position_errors(frame, d)
     if bad.any():
         flag(bad, f"unparseable positional error in column(s) {bad_cols}")
-    for name in dict.fromkeys(c for c in (d.position_error.major, d.position_error.minor) if c):
-        # before the ellipse's axes are sorted, while the value is still in its own column
+    pe = d.position_error
+    for name in dict.fromkeys(c for c in (pe.major, pe.minor, pe.pa) if c):
+        # before the ellipse's axes are sorted and the angle wrapped, while each value is still
+        # in its own column
         value = numeric_cells(frame[name])[0]
-        with np.errstate(invalid="ignore"):
-            negative = value < 0
-        if negative.any():
-            flag(
-                negative, np.array([f"negative error in column '{name}': {v:g}" for v in value], dtype=object)
-            )
+        flag(np.isinf(value), f"infinite value in column '{name}'")
+        if name != pe.pa:
+            with np.errstate(invalid="ignore"):
+                negative = value < 0
+            if negative.any():
+                texts = [f"negative error in column '{name}': {v:g}" for v in value]
+                flag(negative, np.array(texts, dtype=object))
     defaulted = errs.pop("_err_defaulted")
     out.update(errs)
     if d.bands is not None:

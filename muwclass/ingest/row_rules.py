@@ -123,6 +123,12 @@ def row_reasons(rows: pd.DataFrame, native: Mapping[str, str] | None = None) -> 
         if col in rows:
             values = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             flag(~np.isfinite(values), f"missing or non-finite coordinate in column '{name(col)}'")
+    for col in rows.columns:  # rule 4 for columns without a range: finite or missing
+        if col not in RANGES and rows[col].dtype.kind == "f":
+            flag(
+                np.isinf(rows[col].to_numpy(dtype=float, na_value=np.nan)),
+                f"infinite value in column '{name(col)}'",
+            )
     for col, (lo, hi) in RANGES.items():
         if col not in rows or rows[col].dtype.kind not in "fiu":
             continue

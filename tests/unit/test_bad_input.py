@@ -274,16 +274,31 @@ def test_9_text_in_a_numeric_cell_is_quarantined_by_classify_and_import_alike(cf
     ]
     assert len(result) == ROWS - 2
     # the import (and the field, which maps its files the same way) gives the same reason
-    csv_path = tmp_path / "field.csv"
-    header, first, *_ = (data_dir / "fields/NGC3532/NGC3532_ave.csv").read_text().splitlines()
-    columns = header.split(",")
-    values = next(iter(pd.read_csv(io.StringIO(header + "\n" + first), dtype=str).itertuples(index=False)))
-    row = dict(zip(columns, values, strict=True))
-    row["significance"] = "abc"
-    pd.DataFrame([row]).to_csv(csv_path, index=False)
+    assert _import_reasons(data_dir, tmp_path, {"significance": "abc"}) == [
+        "unparseable value 'abc' in column 'significance'"
+    ]
+
+
+def _import_reasons(data_dir: Path, tmp_path: Path, edits: dict[str, str]) -> list[str]:
+    """Quarantine reasons of the import's mapping for one real CSC row with ``edits``."""
+    csv_path = tmp_path / "one_ave.csv"
+    frame = pd.read_csv(
+        data_dir / "fields/NGC3532/NGC3532_ave.csv", dtype=str, keep_default_na=False, nrows=1
+    )
+    frame.assign(**edits).to_csv(csv_path, index=False)
     definition = load_catalog_definition("csc_master", REPO_ROOT / "catalogs")
     _, quarantined = map_chunk(next(read_chunks(csv_path, "csv")), definition, str(csv_path))
-    assert quarantined["reason"].tolist() == ["unparseable value 'abc' in column 'significance'"]
+    return quarantined["reason"].tolist()
+
+
+def test_10_infinite_values_are_quarantined_in_any_column(data_dir, tmp_path):
+    """An infinite angle used to become NaN silently (np.mod), an infinite index any number."""
+    assert _import_reasons(data_dir, tmp_path, {"err_ellipse_ang": "inf"}) == [
+        "infinite value in column 'err_ellipse_ang'"
+    ]
+    assert _import_reasons(data_dir, tmp_path, {"powlaw_gamma_mean": "-inf"}) == [
+        "infinite value in column 'powlaw_gamma_mean'"
+    ]
 
 
 def test_10_positions_and_errors_out_of_range_are_quarantined(cfg, table, tmp_path):
@@ -383,7 +398,9 @@ def test_random_corruptions_never_lose_a_row_or_crash(cfg, table, tmp_path_facto
     cells = st.tuples(st.integers(0, ROWS - 1), st.sampled_from(columns), st.sampled_from(CORRUPTIONS))
     repeats = st.lists(st.integers(0, ROWS - 1), max_size=3)
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    # derandomize: the same examples in every CI run (a red CI must mean a regression, not luck);
+    # explore with more examples and random seeds by hand (400 + 300 found nothing more).
+    @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(edits=st.lists(cells, max_size=12), repeated=repeats, cut=st.booleans())
     def check(edits, repeated, cut):
         work = tmp_path_factory.mktemp("prop")
@@ -425,7 +442,7 @@ def test_random_corruptions_in_the_import_staging(data_dir, tmp_path_factory):
     columns = sorted(set(definition.readable_columns()) & set(base.columns))
     cells = st.tuples(st.integers(0, len(base) - 1), st.sampled_from(columns), st.sampled_from(CORRUPTIONS))
 
-    @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(edits=st.lists(cells, max_size=10))
     def check(edits):
         work = tmp_path_factory.mktemp("stage")
