@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,13 +43,6 @@ def _scale(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"scale must be > 0, got {text}")
-    return value
-
-
-def _column_density(text: str) -> float:
-    value = float(text)
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a finite column density >= 0 cm^-2, got {text}")
     return value
 
 
@@ -108,7 +100,7 @@ def _classify_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--nh",
-        type=_column_density,
+        type=float,  # finite and >= 0: checked by run_classify_table
         default=None,
         help="column density toward the sources (cm^-2); default: the table's nh_gal, else 0",
     )

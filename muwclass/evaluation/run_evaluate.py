@@ -25,7 +25,7 @@ from muwclass.evaluation.metrics import (
 )
 from muwclass.evaluation.reports import write_reports
 from muwclass.io.atomic import publish
-from muwclass.io.products import check_replaceable, check_writable
+from muwclass.io.products import check_output_directory
 from muwclass.runtime.progress import console
 from muwclass.runtime.sessions import spark_session
 
@@ -59,8 +59,7 @@ def run_evaluate(
     for name in models:
         cfg.model(name)
     out = Path(out) if out else cfg.layout.evaluation(folds)
-    check_writable(out, "--out", directory=True)
-    check_replaceable(out, "evaluation", "--out")
+    check_output_directory(out, "evaluation", "--out")
     if permutation_repeats is None:
         permutation_repeats = cfg.evaluation.permutation_repeats
     scheme = cfg.model(models[0]).classes

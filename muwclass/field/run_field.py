@@ -24,7 +24,7 @@ from muwclass.field.pipeline import classify_field, crossmatch_field, field_nh
 from muwclass.field.plots import load_image
 from muwclass.field.products import without_counterpart, write_products
 from muwclass.io.atomic import publish
-from muwclass.io.products import check_replaceable, check_writable
+from muwclass.io.products import check_output_directory
 from muwclass.runtime.progress import console
 
 
@@ -41,8 +41,7 @@ def run_field(
     image_path = _image_path(cfg, image)
     loaded = load_image(image_path) if image_path else None
     out = Path(out) if out else cfg.layout.field(field.name)
-    check_writable(out, "--out", directory=True)
-    check_replaceable(out, "field", "--out")  # an existing directory only if it holds an earlier field
+    check_output_directory(out, "field", "--out")
     return classify_and_write(cfg, draws, out, loaded)
 
 

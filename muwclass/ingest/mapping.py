@@ -173,14 +173,17 @@ def map_column(frame: pd.DataFrame, d: CatalogDefinition, internal: str) -> np.n
     return np.asarray(_convert(frame, internal, d.spec(internal))[0])
 
 
-def _position_errors(
-    frame: pd.DataFrame, d: CatalogDefinition
-) -> tuple[dict[str, np.ndarray], np.ndarray, list[str]]:
-    """1-sigma ellipse (arcsec) from the native error model; reports unparseable columns."""
+def _position_errors(frame: pd.DataFrame, d: CatalogDefinition) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """(1-sigma ellipse in arcsec from the native error model, a reason per row or None).
+
+    The native columns are checked as they are read, while each value is still in its own
+    column (the axes are sorted into major/minor and the angle wrapped afterwards): unparseable
+    text, then infinite values, then negative axes."""
     pe = d.position_error
     n = len(frame)
     bad = np.zeros(n, bool)
     bad_cols: list[str] = []
+    checks = np.full(n, None, dtype=object)
 
     def col(name: str | None) -> np.ndarray:
         nonlocal bad
@@ -190,6 +193,12 @@ def _position_errors(
         if b.any():
             bad_cols.append(name)
         bad |= b
+        infinite = np.isinf(vals) & pd.isna(checks)
+        checks[infinite] = f"infinite value in column '{name}'"
+        if name != pe.pa:
+            with np.errstate(invalid="ignore"):
+                negative = (vals < 0) & pd.isna(checks)
+            checks[negative] = [f"negative error in column '{name}': {v:g}" for v in vals[negative]]
         return vals
 
     factor = (1.0 * u.Unit(pe.unit)).to_value(u.arcsec) * LEVEL_TO_SIGMA[pe.level] * pe.scale
@@ -215,9 +224,10 @@ def _position_errors(
     b = np.where(missing, pe.default, b)
     if pe.systematic:
         a, b = np.hypot(a, pe.systematic), np.hypot(b, pe.systematic)
-    with np.errstate(invalid="ignore"):  # an infinite angle: that row is quarantined by map_chunk
+    with np.errstate(invalid="ignore"):  # an infinite angle: that row is quarantined (checks)
         pa = np.mod(pa, 180.0)
-    return {"err_maj": a, "err_min": b, "err_pa": pa, "_err_defaulted": missing}, bad, bad_cols
+    reason = np.where(bad, f"unparseable positional error in column(s) {bad_cols}", checks)
+    return {"err_maj": a, "err_min": b, "err_pa": pa, "_err_defaulted": missing}, reason
 
 
 def resolve_source_column(spec: ColumnSpec, present) -> str | None:
@@ -282,21 +292,8 @@ def map_chunk(chunk: RawChunk, d: CatalogDefinition, file_label: str) -> tuple[p
             texts = np.array([unparseable(v, src) for v in raw], dtype=object)
             flag(bad, texts)
         out[internal] = vals
-    errs, bad, bad_cols = _position_errors(frame, d)
-    if bad.any():
-        flag(bad, f"unparseable positional error in column(s) {bad_cols}")
-    pe = d.position_error
-    for name in dict.fromkeys(c for c in (pe.major, pe.minor, pe.pa) if c):
-        # before the ellipse's axes are sorted and the angle wrapped, while each value is still
-        # in its own column
-        value = numeric_cells(frame[name])[0]
-        flag(np.isinf(value), f"infinite value in column '{name}'")
-        if name != pe.pa:
-            with np.errstate(invalid="ignore"):
-                negative = value < 0
-            if negative.any():
-                texts = [f"negative error in column '{name}': {v:g}" for v in value]
-                flag(negative, np.array(texts, dtype=object))
+    errs, position_reason = _position_errors(frame, d)
+    flag(~pd.isna(position_reason), position_reason)
     defaulted = errs.pop("_err_defaulted")
     out.update(errs)
     if d.bands is not None:

@@ -88,6 +88,13 @@ def check_replaceable(path: Path, kind: str, what: str) -> None:
         )
 
 
+def check_output_directory(path: Path, kind: str, what: str) -> None:
+    """Before any work: ``path`` can be written as a directory and holds nothing but an earlier
+    ``kind`` product (:func:`check_writable`, :func:`check_replaceable`)."""
+    check_writable(path, what, directory=True)
+    check_replaceable(path, kind, what)
+
+
 def check_writable(path: Path, what: str, directory: bool = False) -> None:
     """Fail before any work when ``path`` cannot be written: it is a directory where a file is
     wanted (or the reverse), a parent is a file, or the nearest existing parent is read-only."""

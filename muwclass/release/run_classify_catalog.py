@@ -22,7 +22,7 @@ from muwclass.classification.spark_job import classify_on_spark, dataset_dir
 from muwclass.config.run import REPO_ROOT, RunConfig
 from muwclass.errors import ConfigError, OutputError, ReleaseError
 from muwclass.io.hashing import hash_inputs
-from muwclass.io.products import check_name, check_replaceable, check_writable
+from muwclass.io.products import check_name, check_output_directory
 from muwclass.release.manifest import code_version, counts_by_class
 from muwclass.release.model_card import model_card
 from muwclass.release.writer import write_release
@@ -99,11 +99,10 @@ def check_release_target(releases: Path, version: str | None, force: bool) -> st
     version = check_name(version or time.strftime("%Y.%m.%dT%H%M%S", time.gmtime()), "--release-version")
     if version == "latest":
         raise OutputError("--release-version 'latest' is the name of the pointer to the newest release")
-    check_writable(releases, "release directory", directory=True)
     final = releases / version
     if final.exists() and not force:
         raise ReleaseError(f"release {final} exists (choose another --release-version or pass --force)")
-    check_replaceable(final, "release", "--release-version")
+    check_output_directory(final, "release", "--release-version")
     return version
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from muwclass.config.run import RunConfig
-from muwclass.io.products import check_replaceable, check_writable
+from muwclass.io.products import check_output_directory
 from muwclass.runtime.progress import console
 from muwclass.synth.sky import generate_sky
 
@@ -25,8 +25,7 @@ def run_synth(
     scale = scale if scale is not None else cfg.synth.scale
     seed = seed if seed is not None else cfg.synth.seed
     out = Path(out) if out else cfg.layout.synth
-    check_writable(out, "--out", directory=True)
-    check_replaceable(out, "synth", "--out")  # before minutes of generation, and again at publish
+    check_output_directory(out, "synth", "--out")
     summary = generate_sky(out, scale=scale, seed=seed, data_dir=cfg.data_dir, progress=progress)
     console.print(f"synthetic sky (scale {scale}, seed {seed}) written to {out}")
     console.print({k: v for k, v in summary.items() if k != "files"})
