@@ -115,12 +115,14 @@ def tbabs_transmission(tbabs_path: Path, band: str, nh: float, gamma: float, n_e
 
 def absorb(
     df: pd.DataFrame,
-    nh_target: float,
+    nh_target: float | np.ndarray,
     tables: AbsorptionTables,
     gamma: float,
     nh_per_ebv: float = NH_PER_EBV,
 ) -> pd.DataFrame:
-    """A copy of ``df`` seen through ``nh_target``: extra column over each row's own ``nh_gal``.
+    """A copy of ``df`` seen through ``nh_target`` (one value, or one per row): extra column
+    over each row's own ``nh_gal``, which becomes the new total (and so does ``nh``, the
+    column-density feature, where the frame has it).
 
     Rows whose own column already exceeds the target are left as they are (absorption cannot
     be undone reliably from band fluxes). ``nh_gal`` missing = 0.
@@ -129,6 +131,9 @@ def absorb(
     own = out["nh_gal"].to_numpy(dtype=float) if "nh_gal" in out else np.zeros(len(out))
     own = np.nan_to_num(own, nan=0.0)
     target = np.maximum(own, nh_target)
+    out["nh_gal"] = target
+    if "nh" in out:
+        out["nh"] = target
     for band in BANDS_KEV:
         if f"flux_{band}" not in out:
             continue
@@ -150,14 +155,27 @@ def absorb_training_set(
     classes: list[str],
     gamma: float = 2.0,
     nh_per_ebv: float = NH_PER_EBV,
+    nh_range: tuple[float, float] | None = None,
+    seed: int = 0,
 ) -> pd.DataFrame:
-    """The training set with only ``classes`` (extragalactic: AGN) absorbed to ``nh_target``.
+    """The training set with only ``classes`` (extragalactic: AGN) absorbed to ``nh_target``,
+    or, with ``nh_range``, each to its own column drawn log-uniformly in [lo, hi) (seeded).
 
     Galactic classes stay as observed: their own absorption is part of what they are, and
-    they sit at every distance along the line of sight.
+    they sit at every distance along the line of sight. A model used for a whole nH bin is
+    trained with its AGN spread over the bin: with the column density as a feature, AGN all at
+    one column would teach the trees that AGN exist at that value only.
     """
     mask = td["label"].isin(classes).to_numpy()
     out = td.copy()
     if mask.any():
-        out.loc[mask] = absorb(td.loc[mask], nh_target, tables, gamma, nh_per_ebv)
+        target: float | np.ndarray = nh_target
+        if nh_range is not None:
+            lo, hi = np.log10(nh_range[0]), np.log10(nh_range[1])
+            target = 10 ** np.random.default_rng(seed).uniform(lo, hi, int(mask.sum()))
+        absorbed = absorb(td.loc[mask], target, tables, gamma, nh_per_ebv)
+        for column in ("nh_gal", "nh"):
+            if column in absorbed:
+                out[column] = out[column].astype(float)
+        out.loc[mask] = absorbed
     return out

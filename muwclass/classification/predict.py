@@ -46,6 +46,9 @@ def classify_rows(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(classified rows with result columns, quarantined rows with ``reason``), rows in = out.
 
+    ``nh`` (cm^-2, one per row of ``df``) picks each row's model and is the column density
+    the models' ``log_nh`` feature sees.
+
     ``reasons`` (indexed like ``df``; None or '' = no objection) are the caller's own findings,
     e.g. text in a numeric cell of the input; they come before :func:`quarantine_reasons`.
     """
@@ -56,10 +59,13 @@ def classify_rows(
     bad = reason != ""
     quarantine = df.loc[bad].assign(reason=reason[bad])
     good = df.loc[~bad]
-    which = bin_index(np.asarray(nh, dtype=float)[~bad.to_numpy()], family.bins)
+    good_nh = np.asarray(nh, dtype=float)[~bad.to_numpy()]
+    which = bin_index(good_nh, family.bins)
+    # the column density that picks the model is also the one its ``log_nh`` feature sees
+    inputs = good.assign(nh=good_nh)
     parts = []
     for b in sorted(set(which)):
-        rows = good.iloc[np.flatnonzero(which == b)]
+        rows = inputs.iloc[np.flatnonzero(which == b)]
         model = family.models[int(b)]
         mean, std = monte_carlo_proba(model.pipeline, rows, draws, seed)
         table = confidence_table(mean, std, [str(c) for c in model.classes_])

@@ -150,6 +150,9 @@ class ModelConfig(_Strict):
     oversampling: OversamplingConfig = OversamplingConfig()
     # Shift probabilities from the training prior towards equal priors (0 = none, 1 = full).
     prior_power: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Probability calibration inside the fit: "oob_temperature" fits a temperature on the
+    # random forest's out-of-bag probabilities (estimator.PriorShift); "none" leaves them.
+    calibration: Literal["none", "oob_temperature"] = "none"
     random_state: int = 42
     # Field-specific absorption correction: one model per nH bin (cm^-2); [] = a single model.
     nh_bin_edges: list[float] = Field(default_factory=lambda: [3e21, 1e22, 3e22])
@@ -164,6 +167,12 @@ class ModelConfig(_Strict):
             raise ValueError(f"nh_bin_edges must be finite, positive and increasing (cm^-2), got {edges}")
         if not math.isfinite(self.absorb_photon_index):
             raise ValueError(f"absorb_photon_index must be finite, got {self.absorb_photon_index}")
+        if self.calibration == "oob_temperature" and (
+            self.estimator != "random_forest" or self.params.get("bootstrap") is False
+        ):
+            raise ValueError(
+                "calibration oob_temperature needs a random_forest with bootstrap (out-of-bag rows)"
+            )
         return self
 
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from muwclass.classification.estimator import build_pipeline
-from muwclass.classification.training_set import load_training_set
+from muwclass.classification.family import training_frame
 from muwclass.config.run import RunConfig
 from muwclass.errors import ConfigError, FoldError
 from muwclass.evaluation.folds import LOO, CrossValidation, plan_folds, run_folds
@@ -66,7 +66,7 @@ def run_evaluate(
     for name in models:
         if cfg.model(name).classes != scheme:
             raise ConfigError(f"models {models} use different class schemes: they cannot share folds")
-    td = load_training_set(cfg.data_dir / cfg.training_set, scheme=scheme)
+    td = training_frame(cfg, models[0])  # with each source's own column density (nh)
     y = td["label"].to_numpy(dtype=object)
     classes = sorted(set(y))
     try:

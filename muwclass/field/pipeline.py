@@ -81,5 +81,6 @@ def classify_field(
     """(classified rows, quarantined rows with reasons, the field's model family)."""
     family = field_family(cfg, cfg.field.model, nh)
     rows = to_model_input(matched)
-    classified, quarantine = classify_rows(rows, family, np.zeros(len(rows)), draws, cfg.confidence.seed)
+    # one model for the field, trained at the field's nH: every source is seen through it
+    classified, quarantine = classify_rows(rows, family, np.full(len(rows), nh), draws, cfg.confidence.seed)
     return classified, quarantine, family
