@@ -70,7 +70,7 @@ def classify_rows(
         mean, std = monte_carlo_proba(model.pipeline, rows, draws, seed)
         table = confidence_table(mean, std, [str(c) for c in model.classes_])
         table.index = rows.index
-        table["outlier_score"] = model.outliers.score(rows)
+        table["outlier_score"] = model.outliers.score(rows, table["Class_prob"].to_numpy())
         table["nh_bin"] = int(b)
         parts.append(table)
     result = pd.concat(parts) if parts else pd.DataFrame(columns=list(RESULT_COLUMNS))

@@ -150,6 +150,8 @@ class ModelConfig(_Strict):
     oversampling: OversamplingConfig = OversamplingConfig()
     # Shift probabilities from the training prior towards equal priors (0 = none, 1 = full).
     prior_power: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Extra factors on the shifted prior of named classes (e.g. {CV: 3}); absent = 1.
+    prior_boost: dict[str, float] = Field(default_factory=dict)
     # Probability calibration inside the fit: "oob_temperature" fits a temperature on the
     # random forest's out-of-bag probabilities (estimator.PriorShift); "none" leaves them.
     calibration: Literal["none", "oob_temperature"] = "none"
@@ -167,6 +169,9 @@ class ModelConfig(_Strict):
             raise ValueError(f"nh_bin_edges must be finite, positive and increasing (cm^-2), got {edges}")
         if not math.isfinite(self.absorb_photon_index):
             raise ValueError(f"absorb_photon_index must be finite, got {self.absorb_photon_index}")
+        bad = {c: f for c, f in self.prior_boost.items() if not (math.isfinite(f) and f > 0)}
+        if bad:
+            raise ValueError(f"prior_boost factors must be finite and > 0, got {bad}")
         if self.calibration == "oob_temperature" and (
             self.estimator != "random_forest" or self.params.get("bootstrap") is False
         ):
