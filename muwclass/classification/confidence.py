@@ -115,13 +115,15 @@ def _model_inputs(model, df: pd.DataFrame) -> list[str]:
 
 
 def monte_carlo_proba(
-    model, df: pd.DataFrame, n_draws: int, seed: int, id_column: str = "source_id"
+    model, df: pd.DataFrame, n_draws: int, seed: int, id_column: str = "source_id", stacked: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation over ``n_draws`` of ``model.predict_proba`` (sources x classes).
 
     Each draw is a lean frame of the numeric columns the model reads (measured: 17% faster per
     draw than assigning into the whole input; stacking several draws into one call was slower:
-    the forest's traversal loses its cache on larger inputs).
+    the forest's traversal loses its cache on larger inputs). ``stacked`` predicts all draws
+    in one call instead, for a handful of sources (a leave-one-out fold: one source, where a
+    call per draw would cost the forest's per-call overhead a hundred times).
     """
     if n_draws < 1:
         raise ValueError(f"confidence draws must be >= 1, got {n_draws}")
@@ -135,6 +137,18 @@ def monte_carlo_proba(
         if c not in measured
     }  # the same in every draw
     index = pd.RangeIndex(len(df))
+    if stacked:
+        draws = [draw_columns(measured, normal[d]) for d in range(n_draws)]
+        frame = pd.DataFrame(
+            {
+                c: np.concatenate([drawn[c] for drawn in draws])
+                if c in measured
+                else np.tile(base[c], n_draws)
+                for c in inputs
+            }
+        )
+        proba = model.predict_proba(frame).reshape(n_draws, len(df), -1)
+        return proba.mean(axis=0), proba.std(axis=0)
 
     def predict(d: int) -> np.ndarray:
         drawn = draw_columns(measured, normal[d])  # also errors, match probabilities, runner-ups

@@ -94,10 +94,8 @@ def build_pipeline(cfg: ModelConfig) -> Pipeline:
             )
         )
     estimator = make_estimator(cfg)
-    if cfg.prior_power or cfg.prior_boost or cfg.calibration != "none":
-        estimator = PriorShift(
-            estimator, cfg.prior_power, cfg.calibration == "oob_temperature", cfg.prior_boost or None
-        )
+    if cfg.prior_power or cfg.prior_boost or cfg.calibrated:
+        estimator = PriorShift(estimator, cfg.prior_power, cfg.calibrated, cfg.prior_boost or None)
     steps.append(("model", estimator))
     return Pipeline(steps)
 

@@ -208,8 +208,9 @@ def field_family(cfg: RunConfig, name: str, nh: float) -> ModelFamily:
     return ModelFamily.load({0: fit_model(cfg, name, nh if nh > 0 else None, "field")}, nh_bins([]))
 
 
-def training_frame(cfg: RunConfig, name: str = "default") -> pd.DataFrame:
-    """The training set in the internal schema, with the model's class scheme and own nH."""
-    td = load_training_set(cfg.data_dir / cfg.training_set, scheme=cfg.model(name).classes)
+def training_frame(cfg: RunConfig, name: str = "default", path: str | None = None) -> pd.DataFrame:
+    """The training set (or another labelled set, ``path`` relative to ``data_dir``) in the
+    internal schema, with the model's class scheme and each source's own nH."""
+    td = load_training_set(cfg.data_dir / (path or cfg.training_set), scheme=cfg.model(name).classes)
     td = attach_galactic_nh(td, cfg.data_dir / cfg.training_nh if cfg.training_nh else None)
     return td.assign(nh=td["nh_gal"])  # the column-density feature's input, as at classification

@@ -142,19 +142,21 @@ class ModelConfig(_Strict):
     """One classifier: features, oversampling and estimator, all reproducible from this block."""
 
     classes: str = "default"  # a class scheme of muwclass.classification.classes
-    features: dict[str, Any] = Field(
-        default_factory=dict
-    )  # options of muwclass.classification.features.FeatureSet
+    # options of muwclass.classification.features.FeatureSet; the default recipe (README "Model
+    # quality"): the poster's nine colours and the column density toward the source
+    features: dict[str, Any] = Field(default_factory=lambda: {"colours": "poster", "nh": True})
     estimator: Literal["random_forest", "extra_trees", "hist_gradient_boosting"] = "random_forest"
     params: dict[str, Any] = Field(default_factory=dict)  # passed to the scikit-learn estimator
     oversampling: OversamplingConfig = OversamplingConfig()
     # Shift probabilities from the training prior towards equal priors (0 = none, 1 = full).
-    prior_power: float = Field(default=0.5, ge=0.0, le=1.0)
-    # Extra factors on the shifted prior of named classes (e.g. {CV: 3}); absent = 1.
-    prior_boost: dict[str, float] = Field(default_factory=dict)
+    prior_power: float = Field(default=0.4, ge=0.0, le=1.0)
+    # Extra factors on the shifted prior of named classes (absent = 1): the rare classes users
+    # search for lose close calls to their look-alikes (CV to stars, LMXB to NS and HMXB).
+    prior_boost: dict[str, float] = Field(default_factory=lambda: {"CV": 2.0, "LMXB": 1.5})
     # Probability calibration inside the fit: "oob_temperature" fits a temperature on the
-    # random forest's out-of-bag probabilities (estimator.PriorShift); "none" leaves them.
-    calibration: Literal["none", "oob_temperature"] = "none"
+    # random forest's out-of-bag probabilities (estimator.PriorShift); "none" leaves them;
+    # unset = oob_temperature for a random forest with bootstrap, none otherwise.
+    calibration: Literal["none", "oob_temperature"] | None = None
     random_state: int = 42
     # Field-specific absorption correction: one model per nH bin (cm^-2); [] = a single model.
     nh_bin_edges: list[float] = Field(default_factory=lambda: [3e21, 1e22, 3e22])
@@ -172,13 +174,20 @@ class ModelConfig(_Strict):
         bad = {c: f for c, f in self.prior_boost.items() if not (math.isfinite(f) and f > 0)}
         if bad:
             raise ValueError(f"prior_boost factors must be finite and > 0, got {bad}")
-        if self.calibration == "oob_temperature" and (
-            self.estimator != "random_forest" or self.params.get("bootstrap") is False
-        ):
+        if self.calibration == "oob_temperature" and not self.has_out_of_bag:
             raise ValueError(
                 "calibration oob_temperature needs a random_forest with bootstrap (out-of-bag rows)"
             )
         return self
+
+    @property
+    def has_out_of_bag(self) -> bool:
+        return self.estimator == "random_forest" and self.params.get("bootstrap") is not False
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the fit calibrates on out-of-bag votes (explicitly, or by default for a forest)."""
+        return self.calibration == "oob_temperature" or (self.calibration is None and self.has_out_of_bag)
 
 
 class ConfidenceConfig(_Strict):
@@ -192,6 +201,12 @@ class EvaluationConfig(_Strict):
     folds: int | Literal["loo"] = 10
     seed: int = 42
     permutation_repeats: int = Field(default=5, ge=0)  # 0 = impurity importances only
+    # Monte-Carlo draws per held-out source (as `confidence.draws` in a catalog): the confidence
+    # CT of every source, to measure the accuracy of the confident ones; 0 = skip
+    draws: int = Field(default=100, ge=0)
+    # A second labelled set (relative to data_dir) for the generalisation test: train on the
+    # training set, test on this set's sources that are not in it, and the reverse; null = skip
+    external_set: str | None = None
     models: list[str] = Field(
         default_factory=lambda: ["default"]
     )  # names in `models`, scored on the same folds

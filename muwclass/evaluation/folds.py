@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
+from muwclass.classification.confidence import confidence_table, monte_carlo_proba
 from muwclass.classification.estimator import estimator_feature_names, estimator_features
 from muwclass.errors import FoldError
 
@@ -31,6 +32,8 @@ class FoldResult:
     impurity: dict[str, float] | None = None
     permutation: dict[str, float] | None = None
     seconds: float = 0.0
+    mc_proba: np.ndarray | None = None  # Monte-Carlo mean probabilities of the test sources
+    ct: np.ndarray | None = None  # their classification confidence CT
 
 
 @dataclass
@@ -44,6 +47,8 @@ class CrossValidation:
     impurity: pd.DataFrame | None
     permutation: pd.DataFrame | None
     fit_seconds: list[float] = field(default_factory=list)
+    mc_proba: np.ndarray | None = None  # with draws: Monte-Carlo mean probabilities
+    ct: np.ndarray | None = None  # ... and the confidence CT of every source
 
 
 def plan_folds(y: np.ndarray, folds: int | str, seed: int) -> list[np.ndarray]:
@@ -77,8 +82,11 @@ def fit_predict_fold(
     classes: list[str],
     permutation_repeats: int = 0,
     seed: int = 0,
+    draws: int = 0,
+    draw_seed: int = 0,
 ) -> FoldResult:
-    """Fit a fresh clone of ``template`` on everything but ``test_index``; predict ``test_index``."""
+    """Fit a fresh clone of ``template`` on everything but ``test_index``; predict ``test_index``
+    (and, with ``draws``, classify it as a catalog is: Monte-Carlo mean and confidence CT)."""
     t0 = time.perf_counter()
     train = np.ones(len(y), dtype=bool)
     train[test_index] = False
@@ -105,7 +113,16 @@ def fit_predict_fold(
             n_jobs=1,
         )
         permutation = dict(zip(names, map(float, result.importances_mean), strict=True))
-    return FoldResult(fold, np.asarray(test_index), proba, impurity, permutation, time.perf_counter() - t0)
+    mc_proba = ct = None
+    if draws:
+        test = X.iloc[test_index].reset_index(drop=True)
+        mean, std = monte_carlo_proba(pipe, test, draws, draw_seed, stacked=len(test_index) * draws <= 50_000)
+        fitted = [str(c) for c in pipe.classes_]
+        mc_proba = _in_class_order(mean, fitted, classes)
+        ct = confidence_table(mean, std, fitted)["CT"].to_numpy(dtype=float)
+    return FoldResult(
+        fold, np.asarray(test_index), proba, impurity, permutation, time.perf_counter() - t0, mc_proba, ct
+    )
 
 
 def run_folds(
@@ -120,6 +137,8 @@ def run_folds(
     seed: int = 0,
     progress: bool = True,
     folds_per_task: int | None = None,
+    draws: int = 0,
+    draw_seed: int = 0,
 ) -> CrossValidation:
     """Run every fold as part of a Spark task; return the assembled out-of-fold result."""
     from muwclass.runtime.sessions import spark_job_progress
@@ -131,12 +150,25 @@ def run_folds(
     chunks = [
         list(range(i, min(i + folds_per_task, len(folds)))) for i in range(0, len(folds), folds_per_task)
     ]
-    data = sc.broadcast((X, np.asarray(y, dtype=object), folds, template, classes, permutation_repeats, seed))
+    data = sc.broadcast(
+        (
+            X,
+            np.asarray(y, dtype=object),
+            folds,
+            template,
+            classes,
+            permutation_repeats,
+            seed,
+            draws,
+            draw_seed,
+        )
+    )
 
     def run_chunk(fold_ids: list[int]) -> list[FoldResult]:
-        X_, y_, folds_, template_, classes_, repeats_, seed_ = data.value
+        X_, y_, folds_, template_, classes_, repeats_, seed_, draws_, draw_seed_ = data.value
         return [
-            fit_predict_fold(X_, y_, i, folds_[i], template_, classes_, repeats_, seed_) for i in fold_ids
+            fit_predict_fold(X_, y_, i, folds_[i], template_, classes_, repeats_, seed_, draws_, draw_seed_)
+            for i in fold_ids
         ]
 
     try:
@@ -153,9 +185,13 @@ def assemble(results: list[FoldResult], n: int, classes: list[str], kind: str) -
     """Out-of-fold probability matrix and per-fold importance tables from the fold results."""
     proba = np.full((n, len(classes)), np.nan)
     fold_of = np.full(n, -1)
+    with_draws = all(r.ct is not None for r in results)
+    mc_proba, ct = (np.full((n, len(classes)), np.nan), np.full(n, np.nan)) if with_draws else (None, None)
     for r in sorted(results, key=lambda r: r.fold):
         proba[r.test_index] = r.proba
         fold_of[r.test_index] = r.fold
+        if with_draws:
+            mc_proba[r.test_index], ct[r.test_index] = r.mc_proba, r.ct
     missing = int((fold_of < 0).sum())
     if missing:
         raise RuntimeError(f"{missing} sources were not predicted by any fold")
@@ -172,6 +208,8 @@ def assemble(results: list[FoldResult], n: int, classes: list[str], kind: str) -
         table("impurity"),
         table("permutation"),
         [r.seconds for r in results],
+        mc_proba,
+        ct,
     )
 
 

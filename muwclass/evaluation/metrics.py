@@ -35,6 +35,7 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, classes: list[
         "classes": list(classes),
         "accuracy": float(skm.accuracy_score(y_true, y_pred)),
         "balanced_accuracy": float(skm.balanced_accuracy_score(y_true, y_pred)),
+        "calibration_error": calibration_error(top_class_reliability(y_true, proba, classes)),
         "macro_f1": float(np.mean(f1)),
         "log_loss": float(-np.mean(np.sum(onehot * np.log(clipped), axis=1))),
         "brier": float(np.mean(np.sum((proba - onehot) ** 2, axis=1))),
@@ -78,14 +79,83 @@ def top_class_reliability(
     return out
 
 
+def calibration_error(reliability: dict) -> float:
+    """Expected calibration error: the source-weighted mean |mean probability - right fraction|
+    over the bins of a reliability curve (:func:`top_class_reliability`, 10 equal-width bins)."""
+    count = np.asarray(reliability["count"], dtype=float)
+    if not count.sum():
+        return float("nan")
+    gap = np.abs(np.asarray(reliability["mean_p"]) - np.asarray(reliability["true_fraction"]))
+    return float(np.sum(count * gap) / count.sum())
+
+
+def class_reliability(
+    y_true: np.ndarray, proba: np.ndarray, classes: list[str], n_bins: int = 10
+) -> dict[str, dict]:
+    """Per class, one-vs-rest: in bins of P_<class>, the fraction of sources that are that class."""
+    y_true = np.asarray(y_true, dtype=object)
+    edges = np.linspace(0, 1, n_bins + 1)
+    out = {}
+    for j, c in enumerate(classes):
+        p = proba[:, j]
+        which = np.clip(np.digitize(p, edges) - 1, 0, n_bins - 1)
+        curve: dict = {"mean_p": [], "true_fraction": [], "count": [], "members": int((y_true == c).sum())}
+        for i in range(n_bins):
+            sel = which == i
+            if sel.any():
+                curve["mean_p"].append(float(p[sel].mean()))
+                curve["true_fraction"].append(float((y_true[sel] == c).mean()))
+                curve["count"].append(int(sel.sum()))
+        out[c] = curve
+    return out
+
+
+def confidence_metrics(
+    y_true: np.ndarray, mc_proba: np.ndarray, ct: np.ndarray, classes: list[str], threshold: float
+) -> dict:
+    """What the Monte-Carlo confidence is worth: the fraction of sources with CT >= ``threshold``
+    and the accuracy of the Monte-Carlo class among them, overall and per true class."""
+    y_true = np.asarray(y_true, dtype=object)
+    right = predicted_labels(mc_proba, classes) == y_true
+    confident = np.asarray(ct, dtype=float) >= threshold
+    return {
+        "threshold": threshold,
+        "accuracy": float(right.mean()),
+        "confident_fraction": float(confident.mean()),
+        "confident_accuracy": float(right[confident].mean()) if confident.any() else float("nan"),
+        "per_class": {
+            c: {
+                "confident_fraction": float(confident[y_true == c].mean()),
+                "confident_accuracy": float(right[(y_true == c) & confident].mean())
+                if (confident & (y_true == c)).any()
+                else float("nan"),
+            }
+            for c in classes
+        },
+    }
+
+
 def comparison_table(results: dict[str, dict]) -> pd.DataFrame:
     """One row per model: the headline scores and every class's recall, side by side."""
     rows = []
     for name, m in results.items():
         row = {
             "model": name,
-            **{k: m[k] for k in ("accuracy", "balanced_accuracy", "macro_f1", "log_loss", "brier")},
+            **{
+                k: m[k]
+                for k in (
+                    "accuracy",
+                    "balanced_accuracy",
+                    "calibration_error",
+                    "macro_f1",
+                    "log_loss",
+                    "brier",
+                )
+            },
         }
+        if "confidence" in m:
+            row["confident_fraction"] = m["confidence"]["confident_fraction"]
+            row["confident_accuracy"] = m["confidence"]["confident_accuracy"]
         row.update({f"recall_{c}": v["recall"] for c, v in m["per_class"].items()})
         rows.append(row)
     return pd.DataFrame(rows).set_index("model")

@@ -3,7 +3,10 @@
 Each model of ``evaluation.models`` is scored on the *same* folds (folds are Spark tasks; every
 fold refits the whole pipeline, oversampling included, on its training part). Writes to ``--out``:
 ``metrics.json``, ``confusion.png``, ``importances.png`` + ``importances.csv``,
-``oof_probabilities.csv``, ``reliability.png`` and, with several models, ``comparison.csv``.
+``oof_probabilities.csv``, ``reliability.png``, ``reliability_per_class.png`` and, with several models,
+``comparison.csv``. ``metrics.json`` also holds the Monte-Carlo confidence of the held-out sources
+(CT >= 2: how many, how accurate), the outlier score's hold-one-class-out ROC AUC and, with
+``evaluation.external_set``, the generalisation test (:mod:`muwclass.evaluation.generalisation`).
 """
 
 from __future__ import annotations
@@ -14,15 +17,15 @@ import shutil
 import time
 from pathlib import Path
 
+from muwclass.classification.confidence import CONFIDENT_CT
 from muwclass.classification.estimator import build_pipeline
 from muwclass.classification.family import training_frame
+from muwclass.classification.outliers import holdout_validation
 from muwclass.config.run import RunConfig
 from muwclass.errors import ConfigError, FoldError
 from muwclass.evaluation.folds import LOO, CrossValidation, plan_folds, run_folds
-from muwclass.evaluation.metrics import (
-    classification_metrics,
-    comparison_table,
-)
+from muwclass.evaluation.generalisation import generalisation
+from muwclass.evaluation.metrics import classification_metrics, comparison_table, confidence_metrics
 from muwclass.evaluation.reports import write_reports
 from muwclass.io.atomic import publish
 from muwclass.io.products import check_output_directory
@@ -67,6 +70,9 @@ def run_evaluate(
         if cfg.model(name).classes != scheme:
             raise ConfigError(f"models {models} use different class schemes: they cannot share folds")
     td = training_frame(cfg, models[0])  # with each source's own column density (nh)
+    external = (
+        training_frame(cfg, models[0], cfg.evaluation.external_set) if cfg.evaluation.external_set else None
+    )  # read before any work: a missing or unreadable file is a clear error now, not after the folds
     y = td["label"].to_numpy(dtype=object)
     classes = sorted(set(y))
     try:
@@ -96,8 +102,12 @@ def run_evaluate(
                 permutation_repeats,
                 cfg.evaluation.seed,
                 progress,
+                draws=cfg.evaluation.draws,
+                draw_seed=cfg.confidence.seed,
             )
             m = classification_metrics(y, cv.proba, classes)
+            if cv.ct is not None:
+                m["confidence"] = confidence_metrics(y, cv.mc_proba, cv.ct, classes, CONFIDENT_CT)
             m.update(
                 folds=kind,
                 n_folds=len(plan),
@@ -110,6 +120,23 @@ def run_evaluate(
                 f"{name}: {kind} accuracy {m['accuracy']:.3f}, balanced accuracy {m['balanced_accuracy']:.3f} ({m['wall_seconds']:.0f} s)"
             )
     main_name = models[0]
+    main = results[main_name]
+    template = build_pipeline(cfg.model(main_name))
+    with console.status("outlier score: holding out one class at a time"):
+        auc = holdout_validation(td, y, template)
+    main["outlier_auc"] = {**auc, "mean": float(sum(auc.values()) / len(auc))}
+    if external is not None:
+        names = (Path(cfg.training_set).stem, Path(cfg.evaluation.external_set).stem)
+        recall = {c: v["recall"] for c, v in main["per_class"].items()}
+        with console.status(f"generalisation: {names[0]} <-> {names[1]}"):
+            main["generalisation"] = generalisation(
+                template, td, external, names, seed=cfg.evaluation.seed, first_cv=recall
+            )
+        for direction, g in main["generalisation"].items():
+            console.print(
+                f"{direction}: {g['tested']} unseen sources, accuracy {g['accuracy']:.3f}, "
+                f"balanced accuracy {g['balanced_accuracy']:.3f}; classes that move: {', '.join(g['classes_that_move']) or 'none'}"
+            )
     final, out = out, out.with_name(f".{out.name}.partial-{os.getpid()}")
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)

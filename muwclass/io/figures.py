@@ -34,6 +34,35 @@ def reliability_diagram(
     return path
 
 
+def reliability_grid(curves: dict[str, dict], path: Path, title: str, xlabel: str, ylabel: str) -> Path:
+    """One small reliability panel per curve (e.g. per class; its ``members`` in the title),
+    marker area growing with the square root of the sources in the bin."""
+    n = len(curves)
+    cols = min(4, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(2.6 * cols, 2.6 * rows), sharex=True, sharey=True, squeeze=False
+    )
+    for ax, (name, r) in zip(axes.flat, curves.items(), strict=False):
+        ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
+        ax.plot(r["mean_p"], r["true_fraction"], color="tab:blue", lw=1)
+        ax.scatter(
+            r["mean_p"], r["true_fraction"], s=[4 + 60 * c / max(r["count"]) for c in r["count"]], zorder=3
+        )
+        ax.set(xlim=(0, 1), ylim=(0, 1), title=f"{name} ({sum(r['count'])})")
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel(xlabel)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def threshold_curves(curves: dict[str, dict], path: Path, title: str) -> Path:
     """Completeness and false-match rate against the p_any threshold."""
     fig, ax = plt.subplots(figsize=(6, 4))
