@@ -47,11 +47,13 @@ test-fast: lint
 	$(BIN)/python -m pytest -q -m "not slow"
 
 # The main job: ingest every configured catalog into HATS, crossmatch the X-ray catalog with
-# Gaia/2MASS/WISE, train (or reuse) the model family, classify on Spark, write the release.
+# Gaia/2MASS/WISE, train (or reuse) the model family, evaluate the model (10-fold, the
+# release's model card carries it), classify on Spark, write the release.
 classify-catalog: setup
 	$(BIN)/muwclass import --conf $(CONF)
 	$(BIN)/muwclass crossmatch --conf $(CONF)
 	$(BIN)/muwclass train --conf $(CONF)
+	$(BIN)/muwclass evaluate --conf $(CONF)
 	$(BIN)/muwclass classify-catalog --conf $(CONF)
 
 field: setup

@@ -53,7 +53,9 @@ def check_models(run: RunConfig) -> None:
     for name, cfg in run.models.items():
         where = f"{run.source_file}: models.{name}"
         try:
-            scheme_classes = {c for c in SCHEMES.get(cfg.classes, {}).values() if c}
+            if cfg.classes not in SCHEMES:
+                raise ValueError(f"classes: unknown class scheme '{cfg.classes}' (known: {sorted(SCHEMES)})")
+            scheme_classes = {c for c in SCHEMES[cfg.classes].values() if c}
             unknown = sorted(set(cfg.prior_boost) - scheme_classes)
             if unknown:
                 raise ValueError(

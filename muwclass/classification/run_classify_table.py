@@ -174,13 +174,18 @@ def _column_density(df: pd.DataFrame, nh: float | None) -> np.ndarray:
 def _warn_missing_nh(classified: pd.DataFrame, nh: float | None) -> None:
     if nh is not None:
         return
+    # the default model also reads the column density as a feature (log_nh): without it the
+    # rare classes lose most (generalisation test, README "Model quality")
+    unknown = "and without the column density the model reads as a feature (pass --nh)"
     if "nh_gal" not in classified:
-        console.print("no --nh and no nh_gal column: classified with the lowest-nH model")
+        console.print(
+            f"[yellow]no --nh and no nh_gal column: classified with the lowest-nH model {unknown}[/]"
+        )
         return
     missing = int(classified["nh_gal"].isna().sum())
     if missing:
         console.print(
-            f"[yellow]{missing} row(s) without an nh_gal value were classified with the lowest-nH model[/]"
+            f"[yellow]{missing} row(s) without an nh_gal value were classified with the lowest-nH model {unknown}[/]"
         )
 
 

@@ -69,10 +69,14 @@ def run_evaluate(
     for name in models:
         if cfg.model(name).classes != scheme:
             raise ConfigError(f"models {models} use different class schemes: they cannot share folds")
+    external_set = cfg.evaluation.external_set
+    if external_set and not (cfg.data_dir / external_set).is_file():
+        raise ConfigError(
+            f"{cfg.source_file}: evaluation.external_set: no file {cfg.data_dir / external_set}"
+        )
     td = training_frame(cfg, models[0])  # with each source's own column density (nh)
-    external = (
-        training_frame(cfg, models[0], cfg.evaluation.external_set) if cfg.evaluation.external_set else None
-    )  # read before any work: a missing or unreadable file is a clear error now, not after the folds
+    # read before any work: a bad file is an error now, not after the folds
+    external = training_frame(cfg, models[0], external_set) if external_set else None
     y = td["label"].to_numpy(dtype=object)
     classes = sorted(set(y))
     try:
@@ -122,9 +126,12 @@ def run_evaluate(
     main_name = models[0]
     main = results[main_name]
     template = build_pipeline(cfg.model(main_name))
-    with console.status("outlier score: holding out one class at a time"):
-        auc = holdout_validation(td, y, template)
-    main["outlier_auc"] = {**auc, "mean": float(sum(auc.values()) / len(auc))}
+    try:
+        with console.status("outlier score: holding out one class at a time"):
+            auc = holdout_validation(td, y, template)
+        main["outlier_auc"] = {**auc, "mean": float(sum(auc.values()) / len(auc))}
+    except ValueError as exc:  # a class too small to hold out and still fit the others
+        console.print(f"[yellow]outlier score not validated: {exc}[/]")
     if external is not None:
         names = (Path(cfg.training_set).stem, Path(cfg.evaluation.external_set).stem)
         recall = {c: v["recall"] for c, v in main["per_class"].items()}

@@ -24,7 +24,7 @@ from muwclass.errors import ConfigError, OutputError, ReleaseError
 from muwclass.io.hashing import hash_inputs
 from muwclass.io.products import check_name, check_output_directory
 from muwclass.release.manifest import code_version, counts_by_class
-from muwclass.release.model_card import model_card
+from muwclass.release.model_card import find_evaluation, model_card
 from muwclass.release.writer import write_release
 from muwclass.runtime.progress import console
 from muwclass.runtime.sessions import spark_session
@@ -67,8 +67,7 @@ def run_classify_catalog(
     quarantine = _read(stage / "status=quarantined")
     if quarantine.columns.empty:  # Spark writes no partition for no rows: keep the header
         quarantine = pd.DataFrame(columns=list(dict.fromkeys([*classified.columns, "reason"])))
-    metrics_path = layout.evaluation(cfg.evaluation.folds) / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else None
+    evaluation, metrics, note = find_evaluation(cfg, model)
     manifest = {
         "version": version,
         "code": code_version(REPO_ROOT),
@@ -80,9 +79,18 @@ def run_classify_catalog(
         "classes": counts_by_class(classified) if len(classified) else {},
         "draws": draws,
         "timings": timings,
+        "evaluation": {
+            "folds": metrics.get("folds"),
+            "metrics": "evaluation/metrics.json",
+            "from": str(evaluation),
+        }
+        if metrics
+        else {"note": note},
     }
-    card = model_card(cfg.training_set, family.classes, family.provenance, metrics)
-    path = write_release(layout.releases, version, classified, quarantine, manifest, card, force=force)
+    card = model_card(cfg.training_set, family.classes, family.provenance, metrics, note)
+    path = write_release(
+        layout.releases, version, classified, quarantine, manifest, card, force=force, evaluation=evaluation
+    )
     shutil.rmtree(stage, ignore_errors=True)
     console.print(
         f"release {path}: {counts['rows_in']} sources in, {len(classified)} classified "

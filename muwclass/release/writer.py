@@ -21,6 +21,7 @@ import pandas as pd
 from muwclass.errors import ReleaseError
 from muwclass.io.atomic import point_latest, publish
 from muwclass.io.writers import write_table
+from muwclass.release.model_card import EVALUATION_FILES
 
 UNUSUAL_TOP = 25
 
@@ -39,8 +40,11 @@ def write_release(
     manifest: dict,
     model_card: str,
     force: bool = False,
+    evaluation: Path | None = None,
 ) -> Path:
-    """Write ``release_root/version`` atomically and point ``latest`` at it; return its path."""
+    """Write ``release_root/version`` atomically and point ``latest`` at it; return its path.
+    ``evaluation``: the directory of the evaluation the model card describes (its metrics and
+    plots are copied into ``evaluation/``)."""
     n_in = manifest["rows"]["in"]
     if len(classified) + len(quarantine) != n_in:
         raise ReleaseError(
@@ -58,6 +62,11 @@ def write_release(
     _write_tables(partial, classified, quarantine)
     _write_plots(partial, classified)
     (partial / "model_card.md").write_text(model_card)
+    if evaluation is not None:
+        (partial / "evaluation").mkdir()
+        for name in EVALUATION_FILES:
+            if (evaluation / name).is_file():
+                shutil.copy2(evaluation / name, partial / "evaluation" / name)
     manifest = {
         **manifest,
         "files": sorted(p.name for p in partial.iterdir()),

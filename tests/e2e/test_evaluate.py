@@ -28,17 +28,21 @@ def _evaluate(conf, *extra):
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
 
 
-def test_kfold_report_with_two_models(write_conf, small_td, tmp_path):
+def test_kfold_report_with_two_models(write_conf, small_td, tmp_path, data_dir):
     path, small = small_td
     models = {
         "default": {**TINY, "prior_power": 0.5},
         "smote": {"params": {"n_estimators": 15}, "oversampling": {"smote_k_neighbors": 3}},
     }
+    other = pd.read_csv(data_dir / "td" / "CSC_TD_11042023_MW.csv")
+    other = pd.concat([g.head(15) for _, g in other.groupby("Class")], ignore_index=True)
+    other.to_csv(tmp_path / "other.csv", index=False)
     conf = write_conf(
         {"csc": {"definition": "csc_master"}},
         training_set=str(path),
         models=models,
         spark={"master": "local[2]"},
+        evaluation={"external_set": str(tmp_path / "other.csv"), "draws": 10},
     )
     out = tmp_path / "report"
     done = _evaluate(
@@ -46,8 +50,25 @@ def test_kfold_report_with_two_models(write_conf, small_td, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
-    for key in ("accuracy", "balanced_accuracy", "per_class", "macro_f1", "log_loss", "brier"):
+    for key in (
+        "accuracy",
+        "balanced_accuracy",
+        "calibration_error",
+        "per_class",
+        "macro_f1",
+        "log_loss",
+        "brier",
+    ):
         assert key in metrics
+    # held-out sources classified as a catalog is: Monte-Carlo class and confidence
+    assert 0 < metrics["confidence"]["confident_fraction"] <= 1 and metrics["confidence"]["threshold"] == 2.0
+    assert set(metrics["outlier_auc"]) == set(small["True_Class"]) | {"mean"}
+    directions = metrics["generalisation"]
+    assert list(directions) == ["td_small -> other", "other -> td_small"]
+    assert directions["td_small -> other"]["tested"] + directions["td_small -> other"][
+        "in_training_set"
+    ] == len(other)
+    assert "evaluation.external_set" not in done.stderr and "classes that move" in done.stdout
     assert set(metrics["per_class"]) == set(small["True_Class"])
     assert metrics["accuracy"] > 0.4  # 8 classes: far above chance even on 300 sources
     assert set(metrics["models"]) == {"default", "smote"}
@@ -59,7 +80,8 @@ def test_kfold_report_with_two_models(write_conf, small_td, tmp_path):
     assert p.shape[1] == 8 and ((p.sum(axis=1) - 1).abs() < 1e-3).all()
     importances = pd.read_csv(out / "importances.csv")
     assert set(importances["kind"]) == {"impurity", "permutation"}
-    for png in ("confusion.png", "importances.png", "reliability.png"):
+    assert {"mc_predicted", "CT"} <= set(oof.columns)
+    for png in ("confusion.png", "importances.png", "reliability.png", "reliability_per_class.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
 
 
@@ -84,3 +106,12 @@ def test_missing_labels_and_bad_folds_are_clear_errors(write_conf, small_td, tmp
     assert done.returncode == 2 and "--folds must be an integer or 'loo'" in done.stderr
     done = _evaluate(conf, "--models", "nope")
     assert done.returncode == 2 and "nope" in done.stderr
+    conf = write_conf(
+        {"csc": {"definition": "csc_master"}},
+        training_set=str(path),
+        models={"default": TINY},
+        evaluation={"external_set": "td/none.csv"},
+    )
+    done = _evaluate(conf, "--folds", "3")
+    assert done.returncode == 2 and "evaluation.external_set: no file" in done.stderr
+    assert "Traceback" not in done.stderr

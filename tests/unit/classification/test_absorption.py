@@ -92,3 +92,26 @@ def test_only_the_named_classes_are_absorbed(tables):
 def test_missing_table_is_named(tmp_path):
     with pytest.raises(InputError, match="abs_Fcsc_s.csv does not exist"):
         load_absorption_tables(tmp_path)
+
+
+def test_a_bin_model_spreads_its_agn_over_the_bin(tables):
+    n = 400
+    td = pd.DataFrame(
+        {
+            "label": ["AGN"] * n + ["YSO"] * 2,
+            "flux_s": 1e-14,
+            "G": 19.0,
+            "nh_gal": [1e20] * n + [5e21, 5e22],
+        }
+    ).assign(nh=lambda d: d["nh_gal"])
+    out = absorb_training_set(td, 5.5e21, tables, ["AGN"], nh_range=(3e21, 1e22), seed=1)
+    agn = out.iloc[:n]
+    assert agn["nh"].between(3e21, 1e22).all() and (agn["nh"] == agn["nh_gal"]).all()
+    # log-uniform: about half below the geometric centre
+    assert 0.4 < (agn["nh"] < np.sqrt(3e21 * 1e22)).mean() < 0.6
+    # each source absorbed to its own column: more gas, less soft flux
+    order = np.argsort(agn["nh"].to_numpy())
+    assert np.all(np.diff(agn["flux_s"].to_numpy()[order]) <= 0)
+    assert list(out.iloc[n:]["nh"]) == [5e21, 5e22]  # galactic classes keep their own column
+    again = absorb_training_set(td, 5.5e21, tables, ["AGN"], nh_range=(3e21, 1e22), seed=1)
+    pd.testing.assert_frame_equal(out, again)

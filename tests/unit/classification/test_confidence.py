@@ -123,3 +123,16 @@ def test_lean_draw_frames_give_the_probabilities_of_the_whole_rows(fitted):
     exact = sample.drop(columns=[e for _, e in error_pairs() if e in sample]).assign(note="x", extra=1.0)
     mean, _ = monte_carlo_proba(pipe, exact, 2, seed=0)
     assert np.array_equal(mean, pipe.predict_proba(exact))
+
+
+def test_stacked_draws_give_the_same_numbers(data_dir):
+    td = load_training_set(data_dir / "td" / "TD_Yang2022.csv")
+    td = pd.concat([g.head(30) for _, g in td.groupby("label")], ignore_index=True)
+    pipe = build_pipeline(ModelConfig(params={"n_estimators": 10})).fit(
+        td, td["label"].to_numpy(dtype=object)
+    )
+    rows = td.drop(columns=["label"]).head(5)
+    mean, std = monte_carlo_proba(pipe, rows, 20, seed=3)
+    mean_s, std_s = monte_carlo_proba(pipe, rows, 20, seed=3, stacked=True)
+    assert np.allclose(mean, mean_s, atol=1e-12) and np.allclose(std, std_s, atol=1e-9)
+    assert (std > 0).any()  # the draws do move the probabilities

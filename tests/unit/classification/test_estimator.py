@@ -130,3 +130,47 @@ def test_smote_adapts_to_classes_smaller_than_its_neighbours(td):
     one = pd.concat([tiny, td[td["label"] == "AGN"].head(1).assign(label="ODD")], ignore_index=True)
     with pytest.raises(ValueError, match="ODD has 1"):
         build_pipeline(cfg).fit(one, one["label"].to_numpy(dtype=object))
+
+
+def test_out_of_bag_temperature_sharpens_without_changing_the_top_class(td):
+    y = td["label"].to_numpy(dtype=object)
+    plain = build_pipeline(ModelConfig(**SMALL, calibration="none", prior_boost={})).fit(td, y)
+    calibrated = build_pipeline(ModelConfig(**SMALL, calibration="oob_temperature", prior_boost={})).fit(
+        td, y
+    )
+    shift = calibrated.named_steps["model"]
+    # a forest's averaged votes are under-confident: the fitted temperature sharpens them
+    assert 0.3 <= shift.temperature_ < 1.0
+    p, q = plain.predict_proba(td), calibrated.predict_proba(td)
+    assert np.allclose(q.sum(axis=1), 1.0)
+    assert np.array_equal(p.argmax(axis=1), q.argmax(axis=1))  # same forest (same seed), same votes
+    assert q.max(axis=1).mean() > p.max(axis=1).mean()
+
+
+def test_prior_boost_raises_a_class_and_is_checked_against_the_scheme(td, tmp_path):
+    y = td["label"].to_numpy(dtype=object)
+    plain = build_pipeline(ModelConfig(**SMALL, prior_boost={})).fit(td, y)
+    boosted = build_pipeline(ModelConfig(**SMALL, prior_boost={"CV": 20.0})).fit(td, y)
+    cv = list(plain.classes_).index("CV")
+    assert (boosted.predict(td) == "CV").sum() > (plain.predict(td) == "CV").sum()
+    assert (boosted.predict_proba(td)[:, cv] > plain.predict_proba(td)[:, cv]).all()
+    conf = tmp_path / "run.yaml"
+    conf.write_text(
+        f"extends: {REPO / 'conf' / 'default.yaml'}\nmodels:\n  default:\n    prior_boost: {{QSO: 2}}\n"
+    )
+    from muwclass.classification.estimator import check_models
+    from muwclass.errors import ConfigError
+
+    with pytest.raises(
+        ConfigError, match=r"models.default: prior_boost names \['QSO'\], not classes of scheme"
+    ):
+        check_models(load_run_config(conf))
+
+
+def test_calibration_needs_out_of_bag_rows():
+    with pytest.raises(ValueError, match="calibration oob_temperature needs a random_forest"):
+        ModelConfig(estimator="hist_gradient_boosting", calibration="oob_temperature")
+    with pytest.raises(ValueError, match="prior_boost factors must be finite and > 0"):
+        ModelConfig(prior_boost={"CV": 0.0})
+    assert ModelConfig().calibrated and not ModelConfig(estimator="extra_trees").calibrated
+    assert not ModelConfig(params={"bootstrap": False}).calibrated

@@ -13,6 +13,7 @@ from muwclass.classification.features import (
     compute_features,
     draw_within_errors,
     feature_names,
+    input_columns,
     unusable_rows,
 )
 
@@ -101,3 +102,14 @@ def test_draws_within_errors_keep_fluxes_positive_and_means_right():
     assert draws["flux_s"].std() == pytest.approx(1e-15, rel=0.05)
     assert draws["G"].std() == pytest.approx(0.01, rel=0.05)
     assert (draws["flux_m"] == 1e-14).all()  # no error column: copied
+
+
+def test_column_density_feature():
+    rows = pd.DataFrame({"flux_b": [1e-14, 1e-14, 1e-14], "nh": [1e21, 0.0, np.nan]})
+    fs = FeatureSet(colours="poster", nh=True)
+    assert "nh" in input_columns(fs) and "nh" not in input_columns(FeatureSet())
+    assert "log_nh" in feature_names(fs) and "log_nh" not in feature_names()
+    assert len(feature_names(fs)) == 42  # the default recipe: 41 + the column density
+    values = compute_features(rows, fs)["log_nh"]
+    assert values[0] == pytest.approx(21.0)
+    assert values[1] == SENTINEL and values[2] == SENTINEL  # unknown column: the missing-value marker

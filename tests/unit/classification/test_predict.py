@@ -60,3 +60,18 @@ def test_draws_must_be_positive():
     assert resolve_draws(100, None) == 100 and resolve_draws(100, 3) == 3
     with pytest.raises(ConfigError, match="--draws must be >= 1"):
         resolve_draws(100, 0)
+
+
+def test_the_model_sees_the_column_density_that_picks_it(data_dir):
+    td = load_training_set(data_dir / "td" / "TD_Yang2022.csv")
+    td = pd.concat([g.head(40) for _, g in td.groupby("label")], ignore_index=True)
+    # the training AGN sit behind thin columns, everything else behind thick ones
+    td["nh"] = np.where(td["label"] == "AGN", 1e20, 3e22)
+    y = td["label"].to_numpy(dtype=object)
+    pipe = build_pipeline(ModelConfig(params={"n_estimators": 30}, features={"nh": True})).fit(td, y)
+    family = ModelFamily({0: FittedModel(pipe, OutlierModel().fit(td, y))}, {0: {}}, {}, nh_bins([]))
+    rows = td.loc[td["label"] == "AGN"].drop(columns=["label", "nh"]).head(20)
+    thin, _ = classify_rows(rows, family, np.full(len(rows), 1e20), draws=2, seed=1)
+    thick, _ = classify_rows(rows, family, np.full(len(rows), 3e22), draws=2, seed=1)
+    assert thin["P_AGN"].mean() > thick["P_AGN"].mean() + 0.1
+    assert "nh" not in thin  # the feature's input, not an output column

@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from muwclass.config.run import load_run_config
 from muwclass.errors import ReleaseError
 from muwclass.release.manifest import counts_by_class
-from muwclass.release.model_card import model_card
+from muwclass.release.model_card import find_evaluation, model_card
 from muwclass.release.writer import unusual_sources, write_release
+from tests.conftest import REPO
 
 CLASSES = ["AGN", "YSO", "CV"]
 
@@ -108,3 +110,49 @@ def test_unusual_sources_counts_and_model_card():
         "per_class": {"AGN": {"precision": 0.9, "recall": 0.95, "f1": 0.92, "support": 100}},
     }
     assert "| AGN | 0.900 | 0.950 | 0.920 | 100 |" in model_card("td.csv", CLASSES, provenance, metrics)
+    metrics |= {
+        "calibration_error": 0.013,
+        "confidence": {"threshold": 2.0, "confident_fraction": 0.86, "confident_accuracy": 0.976},
+        "outlier_auc": {"AGN": 0.9, "CV": 0.8, "mean": 0.85},
+        "generalisation": {
+            "a -> b": {
+                "tested": 10,
+                "accuracy": 0.8,
+                "balanced_accuracy": 0.6,
+                "classes_that_move": {"CV": {"cross_validated": 0.7, "other_set": 0.5}},
+            }
+        },
+    }
+    card = model_card("td.csv", CLASSES, provenance, metrics)
+    for text in (
+        "calibration error of the top-class probability 0.013",
+        "86.0% of the held-out sources reach CT >= 2, 0.976 of them right",
+        "hold-one-class-out ROC AUC: mean 0.850 (AGN 0.90, CV 0.80)",
+        "Generalisation a -> b: 10 unseen sources, accuracy 0.800",
+        "CV 0.70 -> 0.50",
+        "![reliability per class](evaluation/reliability_per_class.png)",
+    ):
+        assert text in card, text
+
+
+def test_the_card_carries_the_evaluation_of_the_model_it_used(tmp_path, data_dir):
+    cfg = load_run_config(REPO / "conf" / "default.yaml", data_dir=data_dir, work_dir=tmp_path / "work")
+    assert find_evaluation(cfg, "default")[2] == "no evaluation in the work directory"
+    ten = cfg.layout.evaluation(10)
+    ten.mkdir(parents=True)
+    config = json.loads(json.dumps(cfg.model("default").model_dump(), default=str))
+    other = {"model_config": {**config, "prior_power": 0.9}, "training_set": cfg.training_set}
+    (ten / "metrics.json").write_text(json.dumps(other))
+    assert "are of another model or training set" in find_evaluation(cfg, "default")[2]
+    (ten / "metrics.json").write_text(json.dumps({**other, "model_config": config, "folds": "10-fold"}))
+    (ten / "reliability.png").write_bytes(b"\x89PNG fake")
+    found, metrics, _ = find_evaluation(cfg, "default")
+    assert found == ten and metrics["folds"] == "10-fold"
+    loo = cfg.layout.evaluation("loo")
+    loo.mkdir(parents=True)
+    (loo / "metrics.json").write_text(json.dumps({**other, "model_config": config, "folds": "leave-one-out"}))
+    assert find_evaluation(cfg, "default")[0] == loo  # leave-one-out preferred
+    path = write_release(
+        tmp_path / "release", "v1", _classified(), pd.DataFrame(), _manifest(60), "", evaluation=ten
+    )
+    assert sorted(p.name for p in (path / "evaluation").iterdir()) == ["metrics.json", "reliability.png"]
