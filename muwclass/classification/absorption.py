@@ -122,7 +122,7 @@ def absorb(
 ) -> pd.DataFrame:
     """A copy of ``df`` seen through ``nh_target`` (one value, or one per row): extra column
     over each row's own ``nh_gal``, which becomes the new total (and so does ``nh``, the
-    column-density feature, where the frame has it).
+    column-density feature, where the frame has it and it is known).
 
     Rows whose own column already exceeds the target are left as they are (absorption cannot
     be undone reliably from band fluxes). ``nh_gal`` missing = 0.
@@ -132,8 +132,8 @@ def absorb(
     own = np.nan_to_num(own, nan=0.0)
     target = np.maximum(own, nh_target)
     out["nh_gal"] = target
-    if "nh" in out:
-        out["nh"] = target
+    if "nh" in out:  # an unknown column stays unknown: a known one for absorbed AGN only would give them away
+        out["nh"] = np.where(np.isnan(out["nh"].to_numpy(dtype=float)), np.nan, target)
     for band in BANDS_KEV:
         if f"flux_{band}" not in out:
             continue

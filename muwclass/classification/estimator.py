@@ -151,10 +151,11 @@ class PriorShift(ClassifierMixin, BaseEstimator):
         )
         self.temperature_ = 1.0
         if self.calibrate:
-            # a row that was in every tree's bootstrap has no out-of-bag vote: uniform
-            oob = np.nan_to_num(self.estimator_.oob_decision_function_, nan=1.0 / len(self.classes_))
-            shifted = self._shift(oob)
-            onehot = y[:, None] == self.classes_[None, :]
+            # a row that was in every tree's bootstrap has no out-of-bag vote: left out
+            oob = self.estimator_.oob_decision_function_
+            voted = np.isfinite(oob).all(axis=1) & (oob.sum(axis=1) > 0)
+            shifted = self._shift(oob[voted])
+            onehot = y[voted, None] == self.classes_[None, :]
             brier = [np.mean(np.sum((_temper(shifted, t) - onehot) ** 2, axis=1)) for t in TEMPERATURES]
             self.temperature_ = float(TEMPERATURES[int(np.argmin(brier))])
         return self

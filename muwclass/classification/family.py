@@ -131,6 +131,11 @@ def fit_model(
         console.print(f"model {name} ({label}, nH={nh or 0:.2g}): reusing {found.name}")
         return found
     data = training_frame(cfg, name)
+    if FeatureSet.from_config(model_cfg.features).nh and data["nh"].isna().all():
+        console.print(
+            f"[yellow]model {name} reads the column density (features.nh) but the training set has none "
+            "(set training_nh): the feature will be empty[/]"
+        )
     if nh is not None:
         tables = load_absorption_tables(cfg.data_dir)
         data = absorb_training_set(

@@ -51,7 +51,8 @@ class OutlierModel:
     def fit(self, df: pd.DataFrame, labels: np.ndarray) -> OutlierModel:
         """Fit on internal-schema rows (a training set) and their classes."""
         labels = np.asarray(labels, dtype=object)
-        self.fill_ = compute_features(df, OUTLIER_FEATURES).median()
+        # a feature no training row has (e.g. no column densities) is 0 for every source
+        self.fill_ = compute_features(df, OUTLIER_FEATURES).median().fillna(0.0)
         features = self._matrix(df)
         self.scaler_ = RobustScaler(quantile_range=(10.0, 90.0))
         z = self.scaler_.fit_transform(features)

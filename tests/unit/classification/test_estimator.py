@@ -108,7 +108,8 @@ def test_train_command_fits_a_family_and_reuses_it(write_conf, data_dir):
     assert set(index) == {"0", "1"}
     low, prov_low = (lambda m, p: (m.pipeline, p))(*load_model(cfg.layout.models / index["0"]))
     high, prov_high = (lambda m, p: (m.pipeline, p))(*load_model(cfg.layout.models / index["1"]))
-    assert prov_low["nh_target"] < 1e22 < prov_high["nh_target"]
+    assert prov_low["nh_target"] is None and prov_low["nh_range"] is None  # the first bin: as observed
+    assert prov_high["nh_target"] == 3e22 and prov_high["nh_range"] == [1e22, 9e22]  # AGN spread over the bin
     assert prov_high["features"][0] == "logF_s" and prov_high["training_rows"] == 2941
     # AGN seen through 5e22 cm^-2: the model trained on absorbed AGN recognises more of them
     td = training_frame(cfg)
@@ -149,11 +150,13 @@ def test_out_of_bag_temperature_sharpens_without_changing_the_top_class(td):
 
 def test_prior_boost_raises_a_class_and_is_checked_against_the_scheme(td, tmp_path):
     y = td["label"].to_numpy(dtype=object)
-    plain = build_pipeline(ModelConfig(**SMALL, prior_boost={})).fit(td, y)
-    boosted = build_pipeline(ModelConfig(**SMALL, prior_boost={"CV": 20.0})).fit(td, y)
+    plain = build_pipeline(ModelConfig(**SMALL, prior_boost={}, calibration="none")).fit(td, y)
+    boosted = build_pipeline(ModelConfig(**SMALL, prior_boost={"CV": 20.0}, calibration="none")).fit(td, y)
     cv = list(plain.classes_).index("CV")
     assert (boosted.predict(td) == "CV").sum() > (plain.predict(td) == "CV").sum()
-    assert (boosted.predict_proba(td)[:, cv] > plain.predict_proba(td)[:, cv]).all()
+    b, p = boosted.predict_proba(td)[:, cv], plain.predict_proba(td)[:, cv]
+    between = (p > 0) & (p < 1)
+    assert (b >= p).all() and (b[between] > p[between]).all()  # no vote stays no vote
     conf = tmp_path / "run.yaml"
     conf.write_text(
         f"extends: {REPO / 'conf' / 'default.yaml'}\nmodels:\n  default:\n    prior_boost: {{QSO: 2}}\n"
@@ -174,3 +177,20 @@ def test_calibration_needs_out_of_bag_rows():
         ModelConfig(prior_boost={"CV": 0.0})
     assert ModelConfig().calibrated and not ModelConfig(estimator="extra_trees").calibrated
     assert not ModelConfig(params={"bootstrap": False}).calibrated
+
+
+def test_a_column_density_feature_without_training_columns_is_said(write_conf):
+    conf = write_conf(
+        {"csc": {"definition": "csc_master"}},
+        training_nh=None,
+        models={"default": {"params": {"n_estimators": 10}, "nh_bin_edges": []}},
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "muwclass.cli", "train", "--conf", str(conf)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    said = " ".join((done.stdout + done.stderr).split())  # rich wraps long lines
+    assert "reads the column density (features.nh) but the training set has none (set training_nh)" in said
