@@ -7,6 +7,8 @@ object classifies a catalog, a field or Monte-Carlo draws of them.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
@@ -142,7 +144,9 @@ class PriorShift(ClassifierMixin, BaseEstimator):
         estimator = clone(self.estimator)
         if self.calibrate:
             estimator.set_params(oob_score=True)
-        self.estimator_ = estimator.fit(X, y)
+        with warnings.catch_warnings():  # rows without out-of-bag votes are left out below
+            warnings.filterwarnings("ignore", message="Some inputs do not have OOB scores")
+            self.estimator_ = estimator.fit(X, y)
         self.classes_ = self.estimator_.classes_
         frequency = np.array([(y == c).mean() for c in self.classes_])
         boost = dict(self.boost or {})  # a boosted class absent from this fit (held out) is skipped
