@@ -46,21 +46,16 @@ def reliability_grid(curves: dict[str, dict], path: Path, title: str, xlabel: st
     for ax, (name, r) in zip(axes.flat, curves.items(), strict=False):
         ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
         ax.plot(r["mean_p"], r["true_fraction"], color="tab:blue", lw=1)
-        ax.scatter(
-            r["mean_p"], r["true_fraction"], s=[4 + 60 * c / max(r["count"]) for c in r["count"]], zorder=3
-        )
-        ax.set(xlim=(0, 1), ylim=(0, 1), title=f"{name} ({sum(r['count'])})")
+        area = [6 + 40 * (c / max(r["count"])) ** 0.5 for c in r["count"]]
+        ax.scatter(r["mean_p"], r["true_fraction"], s=area, zorder=3)
+        ax.set(xlim=(0, 1), ylim=(0, 1), title=f"{name} ({r['members']})" if "members" in r else name)
     for ax in axes.flat[n:]:
         ax.axis("off")
     for ax in axes[-1]:
         ax.set_xlabel(xlabel)
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, title)
 
 
 def threshold_curves(curves: dict[str, dict], path: Path, title: str) -> Path:
@@ -112,11 +107,7 @@ def confusion_matrices(counts: pd.DataFrame, normalised: pd.DataFrame, path: Pat
         )
         ax.set_xticklabels(classes, rotation=45, ha="right")
         ax.set_yticklabels(classes)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path, title)
 
 
 def feature_importances(per_fold: dict[str, pd.DataFrame], path: Path, title: str, top: int = 25) -> Path:
@@ -193,5 +184,14 @@ def _save_counts(fig, ax, path: Path) -> Path:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _save(fig, path: Path, title: str, dpi: int = 120) -> Path:
+    """Title the figure, write it as PNG and free it."""
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path
