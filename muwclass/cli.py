@@ -149,6 +149,13 @@ def _evaluate_arguments(p: argparse.ArgumentParser) -> None:
     _no_progress(p)
 
 
+def _diff_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("version_a", help="the earlier release (a name under <work_dir>/release, or latest)")
+    p.add_argument("version_b", help="the later release")
+    p.add_argument("--out", default=None, help="output directory (default: <work_dir>/diffs/<A>..<B>)")
+    _no_progress(p)
+
+
 STAGES: dict[str, Stage] = {
     "config": Stage(
         "validate a run configuration and print it resolved",
@@ -189,6 +196,11 @@ STAGES: dict[str, Stage] = {
         "muwclass.release.run_classify_catalog:run_classify_catalog",
         _classify_catalog_arguments,
         uses_models=True,
+    ),
+    "diff": Stage(
+        "what changed between two releases, and why: new sources, classes, confidence, counterparts",
+        "muwclass.release.diff:run_diff",
+        _diff_arguments,
     ),
     "field": Stage(
         "classify one field in memory: table, DS9 regions, sky maps and an HTML page",

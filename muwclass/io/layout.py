@@ -94,6 +94,11 @@ class WorkLayout:
         """Versioned releases and the ``latest`` pointer."""
         return self.root / "release"
 
+    @property
+    def diffs(self) -> Path:
+        """``muwclass diff`` products, one directory per pair of releases."""
+        return self.root / "diffs"
+
     def field(self, name: str) -> Path:
         """Products of ``muwclass field`` for one field."""
         return self.root / "fields" / name

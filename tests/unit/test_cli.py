@@ -24,6 +24,7 @@ JOBS = {
     "classify_catalog": "classify-catalog",
     "field": "field",
     "evaluate": "evaluate",
+    "diff": "diff",
 }
 
 
