@@ -53,6 +53,8 @@ def output_columns(classes: list[str]) -> list[tuple[str, str]]:
         ("significance", "double"),
         ("nh_gal", "double"),
         ("flux_b", "double"),
+        ("var_intra_prob", "double"),  # with flux and position: what `muwclass diff` compares
+        ("var_inter_prob", "double"),
         ("G", "double"),
         ("J", "double"),
         ("W1", "double"),

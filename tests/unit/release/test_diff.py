@@ -107,3 +107,11 @@ def test_missing_releases_and_repeated_ids_are_one_line_errors(two_releases, tmp
         text=True,
     )
     assert done.returncode == 2 and "no release 'nope'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_new_variability_is_a_reason():
+    first = _release_table(4).assign(var_intra_prob=0.1, var_inter_prob=0.2)
+    second = first.copy()
+    second.loc[0, ["var_inter_prob", "Class"]] = [0.99, "CV" if first.loc[0, "Class"] != "CV" else "AGN"]
+    diff = release_diff(first, second)
+    assert diff["reason"].tolist() == ["new variability"] and diff["change"].tolist() == ["class"]
