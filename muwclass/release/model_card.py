@@ -93,8 +93,8 @@ def _evaluation(metrics: dict) -> list[str]:
     confidence = metrics.get("confidence")
     if confidence:
         lines.append(
-            f"Monte-Carlo confidence ({confidence['threshold']:g}): {confidence['confident_fraction']:.1%} of the "
-            f"held-out sources reach CT >= {confidence['threshold']:g}, {confidence['confident_accuracy']:.3f} of them right"
+            f"Monte-Carlo confidence: {confidence['confident_fraction']:.1%} of the held-out sources reach "
+            f"CT >= {confidence['threshold']:g}, {confidence['confident_accuracy']:.3f} of them right"
         )
     lines += ["", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for c, v in metrics["per_class"].items():
