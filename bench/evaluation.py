@@ -9,7 +9,7 @@ science-quality targets, in one run.
    HistGradientBoosting), through ``muwclass evaluate`` on Spark, each held-out source also
    classified with 100 Monte-Carlo draws as in a catalog (CT).
 2. Exact leave-one-out of ``default`` (2941 fits), once: the targets are judged on it. Nothing
-   was tuned on it (the recipe was chosen on 10-fold CV, README "Model quality").
+   was tuned on it (the recipe was chosen on 10-fold CV, README "Model choice and quality").
 3. The outlier score's hold-one-class-out ROC AUC and the generalisation test (train on
    TD_Yang2022, test on the unseen sources of CSC_TD_11042023_MW, and the reverse) of
    ``default`` and ``without_nh``.

@@ -175,7 +175,7 @@ def _warn_missing_nh(classified: pd.DataFrame, nh: float | None) -> None:
     if nh is not None:
         return
     # the default model also reads the column density as a feature (log_nh): without it the
-    # rare classes lose most (generalisation test, README "Model quality")
+    # rare classes lose most (generalisation test, README "Model choice and quality")
     unknown = "and without the column density the model reads as a feature (pass --nh)"
     if "nh_gal" not in classified:
         console.print(

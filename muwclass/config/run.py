@@ -126,7 +126,7 @@ class OversamplingConfig(_Strict):
 
     Off by default: on TD_Yang2022 a class-weighted forest with a prior shift beats the
     published recipe (physical + SMOTE, model ``muwclass2022`` in conf/default.yaml) in
-    balanced accuracy at a third of the fitting time (README, "Model choice").
+    balanced accuracy at a third of the fitting time (README, "Model choice and quality").
     """
 
     physical: bool = False  # new instances drawn from the measurement errors of real members
@@ -143,7 +143,7 @@ class ModelConfig(_Strict):
 
     classes: str = "default"  # a class scheme of muwclass.classification.classes
     # options of muwclass.classification.features.FeatureSet; the default recipe (README "Model
-    # quality"): the poster's nine colours and the column density toward the source
+    # choice and quality"): the poster's nine colours and the column density toward the source
     features: dict[str, Any] = Field(default_factory=lambda: {"colours": "poster", "nh": True})
     estimator: Literal["random_forest", "extra_trees", "hist_gradient_boosting"] = "random_forest"
     params: dict[str, Any] = Field(default_factory=dict)  # passed to the scikit-learn estimator
