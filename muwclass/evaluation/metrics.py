@@ -114,9 +114,12 @@ def confidence_metrics(
     y_true: np.ndarray, mc_proba: np.ndarray, ct: np.ndarray, classes: list[str], threshold: float
 ) -> dict:
     """What the Monte-Carlo confidence is worth: the fraction of sources with CT >= ``threshold``
-    and the accuracy of the Monte-Carlo class among them, overall and per true class."""
+    and the accuracy of the Monte-Carlo class among them, overall and per true class, and per
+    predicted class the precision of the confident ones (what a user filtering a catalog on
+    ``Class`` and CT gets)."""
     y_true = np.asarray(y_true, dtype=object)
-    right = predicted_labels(mc_proba, classes) == y_true
+    predicted = predicted_labels(mc_proba, classes)
+    right = predicted == y_true
     confident = np.asarray(ct, dtype=float) >= threshold
     return {
         "threshold": threshold,
@@ -128,6 +131,15 @@ def confidence_metrics(
                 "confident_fraction": float(confident[y_true == c].mean()),
                 "confident_accuracy": float(right[(y_true == c) & confident].mean())
                 if (confident & (y_true == c)).any()
+                else float("nan"),
+            }
+            for c in classes
+        },
+        "per_predicted_class": {
+            c: {
+                "confident": int((confident & (predicted == c)).sum()),
+                "precision": float(right[confident & (predicted == c)].mean())
+                if (confident & (predicted == c)).any()
                 else float("nan"),
             }
             for c in classes

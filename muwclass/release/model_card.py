@@ -96,6 +96,12 @@ def _evaluation(metrics: dict) -> list[str]:
             f"Monte-Carlo confidence: {confidence['confident_fraction']:.1%} of the held-out sources reach "
             f"CT >= {confidence['threshold']:g}, {confidence['confident_accuracy']:.3f} of them right"
         )
+        precision = confidence.get("per_predicted_class") or {}
+        if precision:
+            lines.append(
+                "Precision of the confident classifications per class (sources): "
+                + ", ".join(f"{c} {v['precision']:.2f} ({v['confident']})" for c, v in precision.items())
+            )
     lines += ["", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for c, v in metrics["per_class"].items():
         lines.append(f"| {c} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |")

@@ -45,3 +45,6 @@ def test_confidence_metrics_count_the_confident_and_their_accuracy():
     assert m["confident_fraction"] == 0.75 and m["confident_accuracy"] == pytest.approx(2 / 3)
     assert m["accuracy"] == 0.5
     assert m["per_class"]["CV"] == {"confident_fraction": 0.5, "confident_accuracy": 1.0}
+    # confident and predicted CV: the second (wrong) and the third (right) source
+    assert m["per_predicted_class"]["CV"] == {"confident": 2, "precision": 0.5}
+    assert m["per_predicted_class"]["AGN"] == {"confident": 1, "precision": 1.0}

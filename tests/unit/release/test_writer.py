@@ -112,7 +112,15 @@ def test_unusual_sources_counts_and_model_card():
     assert "| AGN | 0.900 | 0.950 | 0.920 | 100 |" in model_card("td.csv", CLASSES, provenance, metrics)
     metrics |= {
         "calibration_error": 0.013,
-        "confidence": {"threshold": 2.0, "confident_fraction": 0.86, "confident_accuracy": 0.976},
+        "confidence": {
+            "threshold": 2.0,
+            "confident_fraction": 0.86,
+            "confident_accuracy": 0.976,
+            "per_predicted_class": {
+                "AGN": {"confident": 90, "precision": 0.99},
+                "CV": {"confident": 5, "precision": 0.6},
+            },
+        },
         "outlier_auc": {"AGN": 0.9, "CV": 0.8, "mean": 0.85},
         "generalisation": {
             "a -> b": {
@@ -129,6 +137,7 @@ def test_unusual_sources_counts_and_model_card():
         "86.0% of the held-out sources reach CT >= 2, 0.976 of them right",
         "hold-one-class-out ROC AUC: mean 0.850 (AGN 0.90, CV 0.80)",
         "Generalisation a -> b: 10 unseen sources, accuracy 0.800",
+        "Precision of the confident classifications per class (sources): AGN 0.99 (90), CV 0.60 (5)",
         "CV 0.70 -> 0.50",
         "![reliability per class](evaluation/reliability_per_class.png)",
     ):
