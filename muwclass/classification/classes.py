@@ -33,14 +33,19 @@ SCHEMES: dict[str, dict[str, str | None]] = {
 }
 
 
+def scheme_mapping(scheme: str) -> dict[str, str | None]:
+    """The label -> class mapping of ``scheme``; an unknown scheme is an error naming the known ones."""
+    if scheme not in SCHEMES:
+        raise LabelError(f"unknown class scheme '{scheme}' (known: {sorted(SCHEMES)})")
+    return SCHEMES[scheme]
+
+
 def apply_scheme(labels: pd.Series, scheme: str, source: str) -> tuple[np.ndarray, np.ndarray]:
     """(model class per row, rows kept) under ``scheme``; unknown or missing labels are errors.
 
     ``source`` names the file in messages.
     """
-    if scheme not in SCHEMES:
-        raise LabelError(f"unknown class scheme '{scheme}' (known: {sorted(SCHEMES)})")
-    mapping = SCHEMES[scheme]
+    mapping = scheme_mapping(scheme)
     raw = labels.astype("string").str.strip()
     missing = raw.isna() | (raw == "")
     if missing.any():

@@ -15,11 +15,11 @@ from imblearn.pipeline import Pipeline
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import ExtraTreesClassifier, HistGradientBoostingClassifier, RandomForestClassifier
 
-from muwclass.classification.classes import SCHEMES
+from muwclass.classification.classes import scheme_mapping
 from muwclass.classification.features import FeatureSet, FeatureTransformer
 from muwclass.classification.oversampling import physical_sampler
 from muwclass.config.run import ModelConfig, RunConfig
-from muwclass.errors import ConfigError
+from muwclass.errors import ConfigError, LabelError
 
 ESTIMATORS = {
     "random_forest": RandomForestClassifier,
@@ -55,9 +55,10 @@ def check_models(run: RunConfig) -> None:
     for name, cfg in run.models.items():
         where = f"{run.source_file}: models.{name}"
         try:
-            if cfg.classes not in SCHEMES:
-                raise ValueError(f"classes: unknown class scheme '{cfg.classes}' (known: {sorted(SCHEMES)})")
-            scheme_classes = {c for c in SCHEMES[cfg.classes].values() if c}
+            try:
+                scheme_classes = {c for c in scheme_mapping(cfg.classes).values() if c}
+            except LabelError as exc:
+                raise ValueError(f"classes: {exc}") from None  # the key, as for every other check
             unknown = sorted(set(cfg.prior_boost) - scheme_classes)
             if unknown:
                 raise ValueError(
