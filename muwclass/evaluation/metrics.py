@@ -61,11 +61,16 @@ def top_class_reliability(
     y_true: np.ndarray, proba: np.ndarray, classes: list[str], n_bins: int = 10
 ) -> dict:
     """Calibration of the top-class probability: in each bin, the fraction that is right."""
-    y_pred = predicted_labels(proba, classes)
-    p_top = proba.max(axis=1)
-    right = (y_pred == np.asarray(y_true, dtype=object)).astype(float)
+    right = predicted_labels(proba, classes) == np.asarray(y_true, dtype=object)
+    return _binned(proba.max(axis=1), right, n_bins)
+
+
+def _binned(p: np.ndarray, hit: np.ndarray, n_bins: int) -> dict[str, list]:
+    """Per equal-width bin of ``p`` that holds sources: its edges, mean ``p``, fraction of
+    ``hit`` and count (empty bins are left out)."""
+    hit = np.asarray(hit, dtype=float)
     edges = np.linspace(0, 1, n_bins + 1)
-    which = np.clip(np.digitize(p_top, edges) - 1, 0, n_bins - 1)
+    which = np.clip(np.digitize(p, edges) - 1, 0, n_bins - 1)
     out: dict[str, list] = {"bin_lo": [], "bin_hi": [], "mean_p": [], "true_fraction": [], "count": []}
     for i in range(n_bins):
         sel = which == i
@@ -73,8 +78,8 @@ def top_class_reliability(
             continue
         out["bin_lo"].append(float(edges[i]))
         out["bin_hi"].append(float(edges[i + 1]))
-        out["mean_p"].append(float(p_top[sel].mean()))
-        out["true_fraction"].append(float(right[sel].mean()))
+        out["mean_p"].append(float(p[sel].mean()))
+        out["true_fraction"].append(float(hit[sel].mean()))
         out["count"].append(int(sel.sum()))
     return out
 
@@ -94,20 +99,10 @@ def class_reliability(
 ) -> dict[str, dict]:
     """Per class, one-vs-rest: in bins of P_<class>, the fraction of sources that are that class."""
     y_true = np.asarray(y_true, dtype=object)
-    edges = np.linspace(0, 1, n_bins + 1)
-    out = {}
-    for j, c in enumerate(classes):
-        p = proba[:, j]
-        which = np.clip(np.digitize(p, edges) - 1, 0, n_bins - 1)
-        curve: dict = {"mean_p": [], "true_fraction": [], "count": [], "members": int((y_true == c).sum())}
-        for i in range(n_bins):
-            sel = which == i
-            if sel.any():
-                curve["mean_p"].append(float(p[sel].mean()))
-                curve["true_fraction"].append(float((y_true[sel] == c).mean()))
-                curve["count"].append(int(sel.sum()))
-        out[c] = curve
-    return out
+    return {
+        c: {**_binned(proba[:, j], y_true == c, n_bins), "members": int((y_true == c).sum())}
+        for j, c in enumerate(classes)
+    }
 
 
 def confidence_metrics(
@@ -121,26 +116,26 @@ def confidence_metrics(
     predicted = predicted_labels(mc_proba, classes)
     right = predicted == y_true
     confident = np.asarray(ct, dtype=float) >= threshold
+
+    def mean(values: np.ndarray, where: np.ndarray) -> float:
+        return float(values[where].mean()) if where.any() else float("nan")
+
     return {
         "threshold": threshold,
         "accuracy": float(right.mean()),
         "confident_fraction": float(confident.mean()),
-        "confident_accuracy": float(right[confident].mean()) if confident.any() else float("nan"),
+        "confident_accuracy": mean(right, confident),
         "per_class": {
             c: {
-                "confident_fraction": float(confident[y_true == c].mean()),
-                "confident_accuracy": float(right[(y_true == c) & confident].mean())
-                if (confident & (y_true == c)).any()
-                else float("nan"),
+                "confident_fraction": mean(confident, y_true == c),
+                "confident_accuracy": mean(right, (y_true == c) & confident),
             }
             for c in classes
         },
         "per_predicted_class": {
             c: {
                 "confident": int((confident & (predicted == c)).sum()),
-                "precision": float(right[confident & (predicted == c)].mean())
-                if (confident & (predicted == c)).any()
-                else float("nan"),
+                "precision": mean(right, confident & (predicted == c)),
             }
             for c in classes
         },
