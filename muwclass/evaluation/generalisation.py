@@ -21,7 +21,7 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from sklearn.base import clone
 
-from muwclass.evaluation.folds import _in_class_order, plan_folds
+from muwclass.evaluation.folds import _in_class_order, assemble, fit_predict_fold, plan_folds
 from muwclass.evaluation.metrics import classification_metrics
 
 #: same source when the CSC names agree or the positions are this close (CSC 95% errors of
@@ -54,13 +54,9 @@ def cross_validated_recall(template, df: pd.DataFrame, folds: int, seed: int) ->
     """Per-class recall of ``template`` in ``folds``-fold cross-validation on ``df`` (in process)."""
     y = df["label"].to_numpy(dtype=object)
     classes = sorted(set(y))
-    proba = np.zeros((len(y), len(classes)))
-    for test in plan_folds(y, folds, seed):
-        train = np.ones(len(y), dtype=bool)
-        train[test] = False
-        pipe = clone(template).fit(df.iloc[train], y[train])
-        proba[test] = _in_class_order(pipe.predict_proba(df.iloc[test]), list(pipe.classes_), classes)
-    m = classification_metrics(y, proba, classes)
+    plan = plan_folds(y, folds, seed)
+    results = [fit_predict_fold(df, y, i, test, template, classes) for i, test in enumerate(plan)]
+    m = classification_metrics(y, assemble(results, len(y), classes, f"{folds}-fold").proba, classes)
     return {c: v["recall"] for c, v in m["per_class"].items()}
 
 
