@@ -174,13 +174,16 @@ def _changed(both: pd.DataFrame, columns: list[str]) -> np.ndarray:
 def _moved(both: pd.DataFrame) -> np.ndarray:
     if not {"ra_a", "ra_b", "dec_a", "dec_b"} <= set(both.columns):
         return np.zeros(len(both), dtype=bool)
-    ra_a, ra_b, dec_a, dec_b = (
-        np.radians(both[c].to_numpy(dtype=float)) for c in ("ra_a", "ra_b", "dec_a", "dec_b")
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    a, b = (
+        SkyCoord(
+            both[f"ra_{s}"].to_numpy(dtype=float) * u.deg, both[f"dec_{s}"].to_numpy(dtype=float) * u.deg
+        )
+        for s in ("a", "b")
     )
-    # haversine: exact for the sub-arcsecond shifts it has to tell apart
-    h = np.sin((dec_b - dec_a) / 2) ** 2 + np.cos(dec_a) * np.cos(dec_b) * np.sin((ra_b - ra_a) / 2) ** 2
-    arcsec = np.degrees(2 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))) * 3600
-    return np.nan_to_num(arcsec, nan=0.0) > MOVED_ARCSEC
+    return np.nan_to_num(a.separation(b).arcsec, nan=0.0) > MOVED_ARCSEC
 
 
 def _differs_text(a: pd.Series, b: pd.Series) -> np.ndarray:
