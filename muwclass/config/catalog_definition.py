@@ -66,6 +66,8 @@ class ColumnSpec(_Strict):
 
     from_: str | list[str] | None = Field(default=None, alias="from")  # a list: first present wins
     value: float | str | None = None  # constant when the catalog has no such column
+    # an error given as a confidence interval [low, high] (ACIS Extract flux limits): half its width
+    interval: tuple[str, str] | None = None
     unit: str | None = None  # native unit, converted to the internal one
     format: Literal["number", "sexagesimal", "mjd", "isot", "time", "bool", "string"] = "number"
     default: float | None = None  # used where the native value is missing
@@ -79,18 +81,22 @@ class ColumnSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> ColumnSpec:
-        if (self.from_ is None) == (self.value is None):
-            raise ValueError("give exactly one of 'from' (a native column) or 'value'")
+        if sum(x is not None for x in (self.from_, self.value, self.interval)) != 1:
+            raise ValueError("give exactly one of 'from' (a native column), 'value' or 'interval'")
         return self
 
 
 class PositionError(_Strict):
     """How to turn the native positional error into a 1-sigma ellipse in arcsec."""
 
-    model: Literal["ellipse", "radec", "circle", "none"]
+    # counts_offaxis: Chandra ACIS sources without a fitted error (ACIS Extract tables): the
+    # 95% radius of Kim et al. 2007 (ApJS 169, 401, eq. 5) from net counts and off-axis angle
+    model: Literal["ellipse", "radec", "circle", "counts_offaxis", "none"]
     major: str | None = None  # ellipse: semi-major; radec: sigma RA*; circle: radius
     minor: str | None = None  # ellipse: semi-minor; radec: sigma Dec
     pa: str | None = None  # ellipse position angle column (deg E of N)
+    counts: str | None = None  # counts_offaxis: net counts column
+    offaxis: str | None = None  # counts_offaxis: off-axis angle column (arcmin)
     unit: str = "arcsec"
     level: Literal["1sigma", "68%", "90%", "95%"] = "1sigma"
     scale: float = Field(default=1.0, gt=0)  # e.g. unWISE pixel errors -> arcsec (2.75)
@@ -99,7 +105,12 @@ class PositionError(_Strict):
 
     @model_validator(mode="after")
     def _needs(self) -> PositionError:
-        need = {"ellipse": ("major", "minor", "pa"), "radec": ("major", "minor"), "circle": ("major",)}
+        need = {
+            "ellipse": ("major", "minor", "pa"),
+            "radec": ("major", "minor"),
+            "circle": ("major",),
+            "counts_offaxis": ("counts", "offaxis"),
+        }
         missing = [k for k in need.get(self.model, ()) if getattr(self, k) is None]
         if missing:
             raise ValueError(f"model '{self.model}' needs {missing}")
@@ -153,15 +164,17 @@ class CatalogDefinition(_Strict):
         for k in self.columns:
             src = self.spec(k).from_
             cols += [src] if isinstance(src, str) else list(src or [])
+            cols += list(self.spec(k).interval or ())
         return sorted(set(cols))
 
     def native_columns(self) -> list[str]:
         """Every native column the mapping reads (to check inputs and prune reads)."""
         cols = [self.spec(k).from_ for k in self.columns if not self.spec(k).optional]
         cols = [c for c in cols if isinstance(c, str)]  # alternatives are checked per file
+        cols += [c for k in self.columns if not self.spec(k).optional for c in self.spec(k).interval or ()]
         cols += [self.spec(k).flux_column for k in self.columns if not self.spec(k).optional]
         pe = self.position_error
-        cols += [pe.major, pe.minor, pe.pa]
+        cols += [pe.major, pe.minor, pe.pa, pe.counts, pe.offaxis]
         if self.bands:
             cols += list(self.bands.source_bands) + list(self.bands.source_errors.values())
         return sorted({c for c in cols if c})

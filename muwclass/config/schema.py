@@ -33,6 +33,8 @@ XRAY_COLUMNS: dict[str, str] = {
     "nh_gal": "float64",  # 1e20 cm-2, as CSC gives it
     "powlaw_gamma": "float64",
     "obsid": "int64",
+    "theta": "float64",  # off-axis angle of a detection, arcmin
+    "net_counts": "float64",  # net source counts of a detection (broad band)
     "flag_extent": "bool",
     "flag_pileup": "bool",
     "flag_sat": "bool",

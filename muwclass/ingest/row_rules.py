@@ -41,8 +41,12 @@ RANGES: dict[str, tuple[float, float]] = {
     "pos_err": (0.0, 3600.0),
     "epoch": (1850.0, 2200.0),
     "significance": (0.0, 1e7),
-    "var_intra_prob": (0.0, 1.0),
-    "var_inter_prob": (0.0, 1.0),
+    # probabilities: rounding in the producers' arithmetic leaves values a few ulp above 1
+    # (ACIS Extract's KP reaches 1.0000000000000004): accepted as they are
+    "var_intra_prob": (0.0, 1.0 + 1e-9),
+    "var_inter_prob": (0.0, 1.0 + 1e-9),
+    "theta": (0.0, 60.0),  # arcmin off axis
+    "net_counts": (0.0, 1e9),
     "nh_gal": (0.0, 1e6),  # 1e20 cm-2
     **{f"flux_{b}": _FLUX for b in XRAY_BANDS},
     **{f"e_flux_{b}": _FLUX for b in XRAY_BANDS},
