@@ -21,11 +21,13 @@ from muwclass.classification.predict import resolve_draws
 from muwclass.classification.spark_job import classify_on_spark, dataset_dir
 from muwclass.config.run import REPO_ROOT, RunConfig
 from muwclass.errors import ConfigError, OutputError, ReleaseError
+from muwclass.io.atomic import read_json
 from muwclass.io.hashing import hash_inputs
+from muwclass.io.hats_pixels import catalog_files
 from muwclass.io.products import check_name, check_output_directory
 from muwclass.release.manifest import code_version, counts_by_class
 from muwclass.release.model_card import find_evaluation, model_card
-from muwclass.release.writer import write_release
+from muwclass.release.writer import ReleasePartitions, write_release
 from muwclass.runtime.progress import console
 from muwclass.runtime.sessions import spark_session
 
@@ -87,9 +89,21 @@ def run_classify_catalog(
         if metrics
         else {"note": note},
     }
+    manifest["crossmatch"] = read_json(layout.crossmatch_report)  # its priors serve incremental updates
+    # the release's HATS tables keep the X-ray catalog's pixels; sources/ links its files
+    sources = catalog_files(dataset_dir(layout.catalog(cfg.crossmatch.xray)).parent)
+    partitions = ReleasePartitions(list(sources), pd.DataFrame(), shared_sources=sources)
     card = model_card(cfg.training_set, family.classes, family.provenance, metrics, note)
     path = write_release(
-        layout.releases, version, classified, quarantine, manifest, card, force=force, evaluation=evaluation
+        layout.releases,
+        version,
+        classified,
+        quarantine,
+        manifest,
+        card,
+        force=force,
+        evaluation=evaluation,
+        partitions=partitions,
     )
     shutil.rmtree(stage, ignore_errors=True)
     console.print(

@@ -1,11 +1,16 @@
 """A versioned, self-describing release of the classified catalog, written atomically.
 
-``build/release/<version>/`` holds the classified catalog as HATS (``lsdb.read_hats``), FITS
-and CSV, the quarantine table, the most unusual confident sources, ``manifest.json`` (inputs
+``build/release/<version>/`` holds the classified catalog as HATS (``hats/``, ``lsdb.read_hats``),
+FITS and CSV, the X-ray master sources it was made from (``sources/``, HATS: the state an
+incremental update starts from), the quarantine table, the most unusual confident sources, ``manifest.json`` (inputs
 with hashes, models with provenance, configuration, code version, row counts, timings), a
 model card and plots. Everything is written into a hidden partial directory that is renamed
 into place at the end; the ``latest`` symlink moves only after that, so a crashed run leaves
 the previous release untouched and no half-written version.
+
+Both HATS tables are partitioned like the X-ray catalog (its HEALPix pixels, passed in as
+:class:`ReleasePartitions`), so an incremental update rewrites only the pixels it touched and
+hard-links the others from its parent version (:mod:`muwclass.io.hats_pixels`).
 """
 
 from __future__ import annotations
@@ -14,16 +19,37 @@ import json
 import os
 import shutil
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
+from hats.pixel_math import HealpixPixel
 
 from muwclass.errors import ReleaseError
 from muwclass.io.atomic import point_latest, publish
+from muwclass.io.hats_pixels import HEALPIX, with_spatial_index, write_pixel_catalog
 from muwclass.io.writers import write_table
 from muwclass.release.model_card import EVALUATION_FILES
 
 UNUSUAL_TOP = 25
+
+
+@dataclass
+class ReleasePartitions:
+    """The pixels of a release's HATS tables and what it shares with its parent version."""
+
+    pixels: list[HealpixPixel]
+    sources: pd.DataFrame  # X-ray master rows of the pixels not in shared_sources
+    shared_sources: dict[HealpixPixel, Path] = field(default_factory=dict)
+    shared_classified: dict[HealpixPixel, Path] = field(default_factory=dict)
+
+    @classmethod
+    def covering(cls, rows: pd.DataFrame) -> ReleasePartitions:
+        """The order-0 pixels holding ``rows`` (tables without an X-ray catalog behind them)."""
+        index = with_spatial_index(rows)[HEALPIX].to_numpy(np.int64) >> (2 * 29)
+        return cls([HealpixPixel(0, int(p)) for p in np.unique(index)], rows.iloc[:0])
 
 
 def unusual_sources(classified: pd.DataFrame, top: int = UNUSUAL_TOP) -> pd.DataFrame:
@@ -41,14 +67,18 @@ def write_release(
     model_card: str,
     force: bool = False,
     evaluation: Path | None = None,
+    partitions: ReleasePartitions | None = None,
 ) -> Path:
     """Write ``release_root/version`` atomically and point ``latest`` at it; return its path.
     ``evaluation``: the directory of the evaluation the model card describes (its metrics and
-    plots are copied into ``evaluation/``)."""
+    plots are copied into ``evaluation/``). ``classified`` holds the rows of the pixels not
+    shared from a parent (``partitions``; all rows for a release of its own)."""
+    partitions = partitions or ReleasePartitions.covering(classified)
+    n_shared = sum(pq.ParquetFile(f).metadata.num_rows for f in partitions.shared_classified.values())
     n_in = manifest["rows"]["in"]
-    if len(classified) + len(quarantine) != n_in:
+    if n_shared + len(classified) + len(quarantine) != n_in:
         raise ReleaseError(
-            f"rows in {n_in} != classified {len(classified)} + quarantined {len(quarantine)}: not releasing"
+            f"rows in {n_in} != classified {n_shared + len(classified)} + quarantined {len(quarantine)}: not releasing"
         )
     final = release_root / version
     if final.exists() and not force:
@@ -59,7 +89,7 @@ def write_release(
     partial = release_root / f".{version}.partial-{os.getpid()}"
     partial.mkdir(parents=True)
     t0 = time.perf_counter()
-    _write_tables(partial, classified, quarantine)
+    classified = _write_tables(partial, version, classified, quarantine, partitions)
     _write_plots(partial, classified)
     (partial / "model_card.md").write_text(model_card)
     if evaluation is not None:
@@ -78,20 +108,32 @@ def write_release(
     return final
 
 
-def _write_tables(out: Path, classified: pd.DataFrame, quarantine: pd.DataFrame) -> None:
-    import lsdb
-
-    catalog = lsdb.from_dataframe(
-        classified.drop(columns=["_healpix_29"], errors="ignore").reset_index(drop=True),
-        ra_column="ra",
-        dec_column="dec",
-        catalog_name="muwclass",
+def _write_tables(
+    out: Path, version: str, classified: pd.DataFrame, quarantine: pd.DataFrame, partitions: ReleasePartitions
+) -> pd.DataFrame:
+    """The HATS tables, then the whole classified table (shared pixels included) as FITS and
+    CSV; returns that whole table."""
+    properties = {"muwclass_release_version": version}
+    write_pixel_catalog(
+        out / "hats", "muwclass", partitions.pixels, classified, partitions.shared_classified, properties
     )
-    catalog.write_catalog(out / "hats")
-    write_table(classified, out / "classified.csv")
-    write_table(classified, out / "classified.fits")
+    if len(partitions.sources) or partitions.shared_sources:
+        write_pixel_catalog(
+            out / "sources",
+            "sources",
+            partitions.pixels,
+            partitions.sources,
+            partitions.shared_sources,
+            properties,
+        )
+    whole = pq.read_table(out / "hats" / "dataset").to_pandas()
+    whole = whole.drop(columns=[c for c in ("Norder", "Dir", "Npix") if c in whole])
+    table = whole.drop(columns=[HEALPIX])
+    write_table(table, out / "classified.csv")
+    write_table(table, out / "classified.fits")
     write_table(quarantine, out / "quarantine.csv")
-    write_table(unusual_sources(classified), out / "unusual.csv")
+    write_table(unusual_sources(whole), out / "unusual.csv")
+    return whole
 
 
 def _write_plots(out: Path, classified: pd.DataFrame) -> None:
