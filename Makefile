@@ -9,7 +9,7 @@ SEED ?= 42
 
 FIELD ?= NGC3532
 
-.PHONY: setup lint format test test-fast classify-catalog field import synth bench clean help
+.PHONY: setup lint format test test-fast classify-catalog update field import synth bench clean help
 
 help:
 	@echo "make classify-catalog  run the catalog pipeline on the bundled data (conf/default.yaml)"
@@ -55,6 +55,11 @@ classify-catalog: setup
 	$(BIN)/muwclass train --conf $(CONF)
 	$(BIN)/muwclass evaluate --conf $(CONF)
 	$(BIN)/muwclass classify-catalog --conf $(CONF)
+
+# Fold new Chandra observations into the latest release (OBS="a_results.csv b_results.csv").
+update: setup
+	@test -n "$(OBS)" || { echo 'make update: give the observation tables, e.g. make update OBS="21137_results.csv 24613_results.csv"'; exit 2; }
+	$(BIN)/muwclass update --conf $(CONF) --observations $(OBS)
 
 field: setup
 	$(BIN)/muwclass field --conf conf/fields/$(FIELD).yaml

@@ -156,6 +156,29 @@ def _diff_arguments(p: argparse.ArgumentParser) -> None:
     _no_progress(p)
 
 
+def _update_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--observations",
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        help="per-observation source tables, one per ObsID (ACIS Extract <obsid>_results.csv)",
+    )
+    p.add_argument("--from-release", default=None, help="the release to update (default: latest)")
+    p.add_argument("--release-version", default=None, help="name of the new release (default: UTC time)")
+    p.add_argument(
+        "--definition",
+        default="cxo_ae_obs",
+        help="catalog definition of the tables (default: cxo_ae_obs, ACIS Extract results)",
+    )
+    p.add_argument(
+        "--no-astrometry", action="store_true", help="keep the observations' positions (no tie to Gaia)"
+    )
+    p.add_argument("--model", default="default", help="model name from `models` (the parent release's)")
+    p.add_argument("--force", action="store_true", help="replace an existing release of the same version")
+    _no_progress(p)
+
+
 STAGES: dict[str, Stage] = {
     "config": Stage(
         "validate a run configuration and print it resolved",
@@ -195,6 +218,12 @@ STAGES: dict[str, Stage] = {
         "classify every crossmatched source on Spark and write a versioned release",
         "muwclass.release.run_classify_catalog:run_classify_catalog",
         _classify_catalog_arguments,
+        uses_models=True,
+    ),
+    "update": Stage(
+        "fold new Chandra observations into a release: recompute only the touched partitions",
+        "muwclass.update.run_update:run_update",
+        _update_arguments,
         uses_models=True,
     ),
     "diff": Stage(

@@ -172,17 +172,24 @@ def crossmatch_chain(
     mws: dict[str, lsdb.Catalog],
     persist: Persist = keep_lazy,
     cache_dir: Path | None = None,
+    priors: dict[str, mp.MagPrior | None] | None = None,
 ) -> CrossmatchResult:
     """Every MW catalog crossmatched once; candidates, priors and best counterparts from that
-    (``cache_dir`` keeps the MW catalogs' magnitude histograms between runs)."""
-    chained, candidates, priors = xray, {}, {}
+    (``cache_dir`` keeps the MW catalogs' magnitude histograms between runs). ``priors``: the
+    magnitude priors to use instead of fitting them (an incremental update keeps its parent
+    release's, so untouched and recomputed sources are scored alike)."""
+    chained, candidates, chosen = xray, {}, {}
     for target, mw in mws.items():
         algo = algorithm_for(x, target, mw)
         joined = chained.crossmatch(
             mw, algorithm=algo, how="left", suffixes=("", f"_{target}"), suffix_method="all_columns"
         )
         raw = persist(joined, f"raw_{target}")
-        prior = priors[target] = fit_prior(x, target, raw, mw, cache_dir)
+        if priors is not None and target in priors:
+            prior = priors[target]
+        else:
+            prior = fit_prior(x, target, raw, mw, cache_dir)
+        chosen[target] = prior
         c = algo.completeness
         meta = rescored(raw.meta, target, prior, c)
         columns = [
@@ -209,4 +216,4 @@ def crossmatch_chain(
         ),
         meta=meta,
     )
-    return CrossmatchResult(candidates, best, priors)
+    return CrossmatchResult(candidates, best, chosen)

@@ -62,6 +62,10 @@ class MagPrior:
         return {"column": self.column, "edges": list(self.edges), "ratio": list(self.ratio)}
 
     @classmethod
+    def from_dict(cls, d: dict) -> MagPrior:
+        return cls(d["column"], tuple(map(float, d["edges"])), tuple(map(float, d["ratio"])))
+
+    @classmethod
     def flat(cls, column: str, edges: np.ndarray) -> MagPrior:
         return cls(column, tuple(float(e) for e in edges), (1.0,) * len(edges))
 

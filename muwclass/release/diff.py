@@ -121,7 +121,7 @@ def run_diff(
 ) -> Path:
     """Compare releases ``version_a`` and ``version_b`` (names under the release directory,
     or ``latest``); write the diff; return its directory."""
-    paths = [_release(cfg.layout.releases, v) for v in (version_a, version_b)]
+    paths = [find_release(cfg.layout.releases, v) for v in (version_a, version_b)]
     names = [p.name for p in paths]
     final = Path(out) if out else cfg.layout.diffs / f"{names[0]}..{names[1]}"
     check_output_directory(final, "diff", "--out")
@@ -141,7 +141,8 @@ def run_diff(
     return final
 
 
-def _release(root: Path, version: str) -> Path:
+def find_release(root: Path, version: str) -> Path:
+    """The directory of release ``version`` (or ``latest``) under ``root``, checked to be a release."""
     path = root / check_name(version, "release version")
     if not path.is_dir():
         known = (

@@ -68,11 +68,13 @@ def write_release(
     force: bool = False,
     evaluation: Path | None = None,
     partitions: ReleasePartitions | None = None,
+    extras: dict[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write ``release_root/version`` atomically and point ``latest`` at it; return its path.
     ``evaluation``: the directory of the evaluation the model card describes (its metrics and
     plots are copied into ``evaluation/``). ``classified`` holds the rows of the pixels not
-    shared from a parent (``partitions``; all rows for a release of its own)."""
+    shared from a parent (``partitions``; all rows for a release of its own). ``extras``: more
+    tables, by file name (``.csv``, ``.parquet``), e.g. an update's diff against its parent."""
     partitions = partitions or ReleasePartitions.covering(classified)
     n_shared = sum(pq.ParquetFile(f).metadata.num_rows for f in partitions.shared_classified.values())
     n_in = manifest["rows"]["in"]
@@ -92,6 +94,11 @@ def write_release(
     classified = _write_tables(partial, version, classified, quarantine, partitions)
     _write_plots(partial, classified)
     (partial / "model_card.md").write_text(model_card)
+    for name, table in (extras or {}).items():
+        if name.endswith(".parquet"):
+            table.to_parquet(partial / name, index=False)
+        else:
+            write_table(table, partial / name)
     if evaluation is not None:
         (partial / "evaluation").mkdir()
         for name in EVALUATION_FILES:

@@ -1,0 +1,329 @@
+"""``muwclass update``: fold new observations into a release and publish the next version.
+
+The steps, each apart from the engines:
+
+1. plan: the parent release (``--from-release``, default ``latest``) and its lineage of
+   observations; an observation already in it (same ObsID, same file digest) is skipped, so
+   applying the same files twice is a no-op; the same ObsID from a different file is an error;
+2. read each observation (:mod:`.observations`, quarantine and accounting), tie it to Gaia
+   (:mod:`.astrometry`), match its detections to the parent's master sources and recompute the
+   affected ones (:mod:`.masters`);
+3. the touched HEALPix pixels of the release (the pixels holding an affected or new source; a
+   source's crossmatch and classification depend on nothing but itself and the MW catalogs, so
+   no neighbouring pixel changes), re-crossmatched on Dask with the parent's magnitude priors
+   and re-classified on Spark with the parent's model family (draws are seeded per source);
+4. the new release: touched pixels written, every other partition hard-linked from the parent
+   (:class:`muwclass.release.writer.ReleasePartitions`), the diff against the parent inside it
+   (``diff.csv``, ``diff.parquet``) and in the manifest, with the observations, astrometric
+   solutions, match classes and touched pixels.
+
+Nothing is published until the whole version is written (the release writer's atomic publish);
+a crash leaves the parent and ``latest`` as they were, and a rerun starts again from the parent.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from muwclass.errors import InputError, ModelError, ReleaseError
+from muwclass.io.atomic import read_json
+from muwclass.io.hats_pixels import HEALPIX, catalog_files, pixel_index, with_spatial_index
+from muwclass.release.diff import find_release, read_release, release_diff, summarize
+from muwclass.runtime.progress import console
+from muwclass.update import astrometry
+from muwclass.update.masters import NEW, apply_observations
+from muwclass.update.observations import Observation, read_observations
+
+#: detections are matched to master sources within this margin around an observation's sources
+CONE_MARGIN_ARCMIN = 1.0
+
+
+def plan_observations(
+    parent_manifest: dict, observations: list[Observation], parent: str
+) -> list[Observation]:
+    """The observations not yet in the parent release (same ObsID and digest: skipped)."""
+    applied = {int(o["obsid"]): o for o in parent_manifest.get("observations", [])}
+    fresh = []
+    for o in observations:
+        before = applied.get(o.obsid)
+        if before is None:
+            fresh.append(o)
+        elif before["sha256"] == o.sha256:
+            console.print(
+                f"ObsID {o.obsid}: already in release {parent} (applied by {before['release']}); skipped"
+            )
+        else:
+            raise InputError(
+                f"ObsID {o.obsid}: release {parent} already holds it from another file ({before['file']}, "
+                f"sha256 {before['sha256'][:12]}); an observation is applied once"
+            )
+    return fresh
+
+
+def _cone(catalog, rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of an lsdb catalog within the circle around ``rows`` (plus a margin)."""
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    c = SkyCoord(rows["ra"].to_numpy(float) * u.deg, rows["dec"].to_numpy(float) * u.deg)
+    centre = SkyCoord(c.cartesian.mean(), representation_type="cartesian").spherical
+    ra, dec = float(centre.lon.wrap_at(360 * u.deg).deg), float(centre.lat.deg)
+    radius = float(SkyCoord(ra * u.deg, dec * u.deg).separation(c).max().arcsec) + CONE_MARGIN_ARCMIN * 60
+    return pd.DataFrame(catalog.cone_search(ra, dec, radius).compute()).reset_index(drop=True)
+
+
+def run_update(
+    cfg,
+    observations: list[str],
+    from_release: str | None = None,
+    release_version: str | None = None,
+    definition: str = "cxo_ae_obs",
+    no_astrometry: bool = False,
+    model: str = "default",
+    force: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Apply ``observations`` to a release and publish the next version; returns its path (the
+    parent's when every observation is already in it)."""
+    import lsdb
+
+    from muwclass.classification.family import load_family
+    from muwclass.classification.predict import resolve_draws
+    from muwclass.classification.spark_job import classify_on_spark
+    from muwclass.crossmatch.chain import crossmatch_chain
+    from muwclass.crossmatch.mag_prior import MagPrior
+    from muwclass.release.model_card import find_evaluation, model_card
+    from muwclass.release.run_classify_catalog import check_release_target
+    from muwclass.release.writer import ReleasePartitions, write_release
+    from muwclass.runtime.sessions import dask_client, spark_session
+
+    t_start = time.perf_counter()
+    layout = cfg.layout
+    parent = find_release(layout.releases, from_release or "latest")
+    manifest = read_json(parent / "manifest.json") or {}
+    if not (parent / "sources").is_dir() or "crossmatch" not in manifest:
+        raise ReleaseError(
+            f"release {parent.name} was written before incremental updates (no sources/ or crossmatch "
+            "priors); run `muwclass classify-catalog` once to make a release that can be updated"
+        )
+    read = read_observations([Path(p) for p in observations], definition)
+    fresh = plan_observations(manifest, read, parent.name)
+    if not fresh:
+        console.print(f"nothing to do: every observation is already in release {parent.name}")
+        return parent
+    version = check_release_target(layout.releases, release_version, force)
+    timings: dict[str, float] = {}
+
+    # -- 2. astrometry, master matching, recomputation ------------------------------------
+    t0 = time.perf_counter()
+    sources_files = catalog_files(parent / "sources")
+    pixels = list(sources_files)
+    sources = lsdb.read_hats(parent / "sources")
+    gaia = lsdb.read_hats(layout.catalog("gaia")) if not no_astrometry else None
+    solutions, applied, near = [], [], []
+    for o in fresh:
+        detections = o.detections
+        if gaia is not None:
+            solution = astrometry.solve(o.obsid, detections, _cone(gaia, detections))
+            detections = astrometry.apply(detections, solution)
+            solutions.append(solution.as_dict())
+            console.print(
+                f"ObsID {o.obsid}: astrometry from {solution.matches} Gaia matches, shift "
+                f'({solution.shift_east_arcsec:+.3f}", {solution.shift_north_arcsec:+.3f}"), RMS residual '
+                f'{solution.residual_before_arcsec:.3f}" -> {solution.residual_after_arcsec:.3f}"'
+            )
+        applied.append((o.obsid, detections))
+        near.append(_cone(sources, detections))
+    masters = pd.concat(near, ignore_index=True).drop_duplicates("source_id").reset_index(drop=True)
+    taken = set(lsdb.read_hats(parent / "sources", columns=["source_id"]).compute()["source_id"].astype(str))
+    recomputed, matches = apply_observations(masters, applied, taken)
+    recomputed = _with_neighbour_nh(recomputed, masters)
+    where = pixel_index(with_spatial_index(recomputed)[HEALPIX].to_numpy(), pixels)
+    outside = recomputed.loc[where < 0, "source_id"].astype(str)
+    if len(outside):  # a new source where the release has no partition: reported, not placed
+        console.print(
+            f"[yellow]{len(outside)} new sources lie outside every partition of release {parent.name}; "
+            "listed in update_matches.csv with match_class outside[/]"
+        )
+        matches.loc[matches["master_id"].isin(outside), "match_class"] = "outside"
+    recomputed = recomputed.loc[where >= 0].reset_index(drop=True)
+    touched = sorted({pixels[i] for i in where[where >= 0]})
+    timings["match_seconds"] = round(time.perf_counter() - t0, 2)
+
+    # -- 3. the touched pixels: X-ray rows, crossmatch, classification -------------------
+    schema_columns = pq.read_schema(next(iter(sources_files.values()))).names
+    old_rows = pd.concat([pq.read_table(sources_files[p]).to_pandas() for p in touched], ignore_index=True)
+    replaced = old_rows["source_id"].astype(str).isin(recomputed["source_id"].astype(str))
+    rows = pd.concat([old_rows.loc[~replaced], _conform(recomputed, old_rows)], ignore_index=True)
+    rows = with_spatial_index(rows.drop(columns=[HEALPIX], errors="ignore"))[schema_columns]
+    t0 = time.perf_counter()
+    priors = {
+        t: MagPrior.from_dict(d) if d else None for t, d in manifest["crossmatch"]["mag_priors"].items()
+    }
+    x = cfg.crossmatch
+    work = layout.root / "update_work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    with dask_client(cfg.dask, local_directory=layout.dask):
+        xray = lsdb.from_dataframe(rows.drop(columns=[HEALPIX]), ra_column="ra", dec_column="dec")
+        mws = {t: lsdb.read_hats(layout.catalog(t)) for t in x.targets}
+        best = crossmatch_chain(x, xray, mws, cache_dir=layout.cache, priors=priors).best.compute()
+    best = pd.DataFrame(best).reset_index()
+    best = best.drop(columns=[c for c in ("index",) if c in best])
+    (work / "xmatch").mkdir()
+    best.to_parquet(work / "xmatch" / "part-0.parquet", index=False)
+    timings["crossmatch_seconds"] = round(time.perf_counter() - t0, 2)
+
+    family = load_family(cfg, model)
+    parent_models = manifest.get("models", {})
+    now_models = {str(i): prov for i, prov in family.provenance.items()}
+    if json.loads(json.dumps(now_models, default=str)) != parent_models:
+        raise ModelError(
+            f"the model family '{model}' differs from the one release {parent.name} was classified with; "
+            "an update must classify with the same models (run `muwclass classify-catalog` for a new release)"
+        )
+    draws = resolve_draws(cfg.confidence.draws, manifest.get("draws"))
+    t0 = time.perf_counter()
+    with spark_session(cfg.spark, app_name="muwclass-update") as spark:
+        counts = classify_on_spark(
+            spark, work / "xmatch", family, draws, cfg.confidence.seed, work / "classified", progress=progress
+        )
+    timings["spark_classify_seconds"] = round(time.perf_counter() - t0, 2)
+    classified = _read(work / "classified" / "status=classified")
+    quarantine_new = _read(work / "classified" / "status=quarantined")
+
+    # -- 4. the new version ----------------------------------------------------------------
+    parent_quarantine = pd.read_csv(parent / "quarantine.csv", dtype=str, keep_default_na=False)
+    if len(parent_quarantine) and "source_id" in parent_quarantine:
+        parent_quarantine = parent_quarantine.loc[
+            ~parent_quarantine["source_id"].isin(rows["source_id"].astype(str))
+        ]
+    quarantine = pd.concat([parent_quarantine, quarantine_new.astype(str)], ignore_index=True)
+    classified_files = catalog_files(parent / "hats")
+    shared = {p: f for p, f in classified_files.items() if p not in touched}
+    n_shared = sum(pq.ParquetFile(f).metadata.num_rows for f in shared.values())
+    old = read_release(parent)
+    new_whole = pd.concat(
+        [pd.concat([pq.read_table(f).to_pandas() for f in shared.values()], ignore_index=True), classified]
+        if shared
+        else [classified],
+        ignore_index=True,
+    )
+    diff = release_diff(old, new_whole.drop(columns=[HEALPIX], errors="ignore"))
+    summary = summarize(diff)
+    lineage = [
+        *manifest.get("observations", []),
+        *({**o.summary(), "release": version} for o in fresh),
+    ]
+    evaluation, metrics, note = find_evaluation(cfg, model)
+    new_manifest = {
+        **{
+            k: manifest[k] for k in ("config", "models", "crossmatch", "evaluation", "draws") if k in manifest
+        },
+        "version": version,
+        "parent": parent.name,
+        "code": manifest.get("code"),
+        "observations": lineage,
+        "update": {
+            "observations": [o.summary() for o in fresh],
+            "astrometry": solutions,
+            "match_classes": matches.groupby(["obsid", "match_class"])
+            .size()
+            .unstack(fill_value=0)
+            .to_dict("index"),
+            "master_sources_recomputed": int(
+                (~recomputed["source_id"].isin(matches.loc[matches["match_class"] == NEW, "master_id"])).sum()
+            ),
+            "master_sources_new": int(
+                recomputed["source_id"].isin(matches.loc[matches["match_class"] == NEW, "master_id"]).sum()
+            ),
+            "pixels_recomputed": [str(p) for p in touched],
+            "pixels_total": len(pixels),
+            "rows_recomputed": counts["rows_in"],
+            "rows_shared": n_shared,
+        },
+        "diff": summary,
+        "rows": {
+            "in": n_shared + counts["rows_in"] + len(parent_quarantine),
+            "classified": n_shared + len(classified),
+            "quarantined": len(quarantine),
+        },
+        "timings": timings,
+    }
+    card = model_card(cfg.training_set, family.classes, family.provenance, metrics, note)
+    partitions = ReleasePartitions(
+        pixels,
+        rows,
+        shared_sources={p: f for p, f in sources_files.items() if p not in touched},
+        shared_classified=shared,
+    )
+    path = write_release(
+        layout.releases,
+        version,
+        classified,
+        quarantine,
+        new_manifest,
+        card,
+        evaluation=evaluation,
+        partitions=partitions,
+        extras={"diff.csv": diff, "diff.parquet": diff, "update_matches.csv": matches},
+    )
+    shutil.rmtree(work, ignore_errors=True)
+    console.print(
+        f"release {path} (parent {parent.name}): {len(fresh)} observations, {len(touched)} of {len(pixels)} "
+        f"pixels recomputed ({counts['rows_in']} sources), {summary.get('listed', len(diff))} sources changed, "
+        f"{time.perf_counter() - t_start:.0f} s"
+    )
+    return path
+
+
+def _with_neighbour_nh(recomputed: pd.DataFrame, masters: pd.DataFrame) -> pd.DataFrame:
+    """New sources take the Galactic column density of the nearest existing master source (the
+    same field: the column varies on degree scales); the others keep their own."""
+    if "nh_gal" not in masters or not len(masters) or not len(recomputed):
+        return recomputed
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    known = masters.dropna(subset=["nh_gal"])
+    if not len(known):
+        return recomputed
+    missing = (
+        recomputed["nh_gal"].isna() if "nh_gal" in recomputed else pd.Series(True, index=recomputed.index)
+    )
+    if not missing.any():
+        return recomputed
+    c = SkyCoord(
+        recomputed.loc[missing, "ra"].to_numpy(float) * u.deg,
+        recomputed.loc[missing, "dec"].to_numpy(float) * u.deg,
+    )
+    k = SkyCoord(known["ra"].to_numpy(float) * u.deg, known["dec"].to_numpy(float) * u.deg)
+    idx, _, _ = c.match_to_catalog_sky(k)
+    out = recomputed.copy()
+    out.loc[missing, "nh_gal"] = known["nh_gal"].to_numpy(float)[idx]
+    return out
+
+
+def _conform(recomputed: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
+    """``recomputed`` with exactly ``like``'s columns and dtypes (missing ones empty)."""
+    out = pd.DataFrame(index=recomputed.index)
+    for c in like.columns:
+        if c in recomputed:
+            out[c] = recomputed[c]
+        else:
+            out[c] = pd.Series([pd.NA] * len(recomputed), index=recomputed.index)
+        try:
+            out[c] = out[c].astype(like[c].dtype)
+        except (TypeError, ValueError):
+            out[c] = pd.to_numeric(out[c], errors="coerce") if like[c].dtype.kind == "f" else out[c]
+    return out
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path) if path.exists() else pd.DataFrame()
