@@ -168,8 +168,8 @@ def _update_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--release-version", default=None, help="name of the new release (default: UTC time)")
     p.add_argument(
         "--definition",
-        default="cxo_ae_obs",
-        help="catalog definition of the tables (default: cxo_ae_obs, ACIS Extract results)",
+        default=None,
+        help="catalog definition of the tables (default: observations.definition, cxo_ae_obs: ACIS Extract)",
     )
     p.add_argument(
         "--no-astrometry", action="store_true", help="keep the observations' positions (no tie to Gaia)"

@@ -244,6 +244,21 @@ class FieldConfig(_Strict):
         return self
 
 
+class ObservationsConfig(_Strict):
+    """New Chandra observations folded into the X-ray catalog (``muwclass update``, or a full
+    run that lists them under ``files``: the same result, README "Incremental updates")."""
+
+    # per-observation tables relative to data_dir, folded in by `muwclass crossmatch` of a full run
+    files: list[str] = Field(default_factory=list)
+    definition: str = "cxo_ae_obs"  # catalogs/<definition>.yaml reads them
+    astrometry: bool = True  # tie each observation to Gaia first (refused below min_matches)
+    min_matches: int = Field(default=5, ge=1)
+    match_radius_arcsec: float = Field(default=1.5, gt=0)
+    # the magnitude priors of this release are used instead of fitting new ones (a full run
+    # that must equal an update of that release; an update always keeps its parent's)
+    priors_from_release: str | None = None
+
+
 class RunConfig(_Strict):
     """Everything a run needs to know; paths are resolved at load time."""
 
@@ -265,6 +280,7 @@ class RunConfig(_Strict):
     models: dict[str, ModelConfig] = Field(default_factory=lambda: {"default": ModelConfig()})
     evaluation: EvaluationConfig = EvaluationConfig()
     confidence: ConfidenceConfig = ConfidenceConfig()
+    observations: ObservationsConfig = ObservationsConfig()
     field: FieldConfig | None = None  # `muwclass field` only
     source_file: Path | None = None
 

@@ -49,7 +49,20 @@ def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict:
         with dask_client(cfg.dask, local_directory=layout.dask) as own:
             return run_crossmatch(cfg, own, progress)
     t0 = time.perf_counter()
-    xray = lsdb.read_hats(layout.catalog(x.xray))
+    xray_dir, folded = layout.catalog(x.xray), None
+    if cfg.observations.files:  # new observations folded in first, as `muwclass update` does
+        from muwclass.classification.spark_job import dataset_dir
+        from muwclass.update.fold import fold_catalog
+        from muwclass.update.observations import read_observations
+
+        observations = read_observations(
+            [cfg.data_dir / f for f in cfg.observations.files], cfg.observations.definition
+        )
+        folded = fold_catalog(
+            cfg, observations, dataset_dir(xray_dir).parent, layout.observed(x.xray), client
+        )
+        xray_dir = layout.observed(x.xray)
+    xray = lsdb.read_hats(xray_dir)
     mws = {target: lsdb.read_hats(layout.catalog(target)) for target in x.targets}
     shutil.rmtree(layout.xmatch_work, ignore_errors=True)
 
@@ -59,7 +72,16 @@ def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict:
         console.print(f"{name}: crossmatched in {time.perf_counter() - t:.1f} s")
         return lsdb.read_hats(layout.xmatch_work / name)
 
-    result = crossmatch_chain(x, xray, mws, persist, cache_dir=layout.cache)
+    priors = None
+    if cfg.observations.priors_from_release:
+        from muwclass.crossmatch.mag_prior import MagPrior
+        from muwclass.io.atomic import read_json
+        from muwclass.release.diff import find_release
+
+        parent = find_release(layout.releases, cfg.observations.priors_from_release)
+        kept = (read_json(parent / "manifest.json") or {}).get("crossmatch", {}).get("mag_priors", {})
+        priors = {t: MagPrior.from_dict(d) if d else None for t, d in kept.items()}
+    result = crossmatch_chain(x, xray, mws, persist, cache_dir=layout.cache, priors=priors)
     for target, long in result.candidates.items():
         write_catalog_atomic(long, layout.xmatch_candidates(target), f"xmatch_{target}_candidates", progress)
         console.print(
@@ -79,6 +101,9 @@ def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict:
         },
         "conflicts": int(summary["mw_conflict"].sum()),
         "mag_priors": {t: p.to_dict() if p else None for t, p in result.priors.items()},
+        "xray_catalog": str(xray_dir),
+        "observations": [o.summary() for o in observations] if folded else [],
+        "observations_folded": folded.summary() if folded else None,
         "seconds": round(time.perf_counter() - t0, 1),
     }
     if report["rows"] != report["xray_rows"]:

@@ -58,6 +58,10 @@ class WorkLayout:
         """One row per X-ray source with its best counterparts."""
         return self.hats / "xmatch"
 
+    def observed(self, key: str) -> Path:
+        """The X-ray catalog ``key`` with the configured new observations folded in."""
+        return self.hats / f"{key}_observed"
+
     def xmatch_candidates(self, target: str) -> Path:
         """Every candidate of one MW catalog with its posterior."""
         return self.hats / f"xmatch_{target}_candidates"

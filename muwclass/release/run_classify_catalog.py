@@ -89,9 +89,12 @@ def run_classify_catalog(
         if metrics
         else {"note": note},
     }
-    manifest["crossmatch"] = read_json(layout.crossmatch_report)  # its priors serve incremental updates
+    crossmatch = read_json(layout.crossmatch_report) or {}
+    manifest["crossmatch"] = crossmatch  # its priors serve incremental updates
+    manifest["observations"] = [{**o, "release": version} for o in crossmatch.get("observations", [])]
     # the release's HATS tables keep the X-ray catalog's pixels; sources/ links its files
-    sources = catalog_files(dataset_dir(layout.catalog(cfg.crossmatch.xray)).parent)
+    xray = Path(crossmatch.get("xray_catalog") or layout.catalog(cfg.crossmatch.xray))
+    sources = catalog_files(dataset_dir(xray).parent)
     partitions = ReleasePartitions(list(sources), pd.DataFrame(), shared_sources=sources)
     card = model_card(cfg.training_set, family.classes, family.provenance, metrics, note)
     path = write_release(

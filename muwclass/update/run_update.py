@@ -33,15 +33,11 @@ import pyarrow.parquet as pq
 
 from muwclass.errors import InputError, ModelError, ReleaseError
 from muwclass.io.atomic import read_json
-from muwclass.io.hats_pixels import HEALPIX, catalog_files, pixel_index, with_spatial_index
+from muwclass.io.hats_pixels import HEALPIX, catalog_files
 from muwclass.release.diff import find_release, read_release, release_diff, summarize
 from muwclass.runtime.progress import console
-from muwclass.update import astrometry
-from muwclass.update.masters import NEW, apply_observations
+from muwclass.update.fold import fold, replace_rows
 from muwclass.update.observations import Observation, read_observations
-
-#: detections are matched to master sources within this margin around an observation's sources
-CONE_MARGIN_ARCMIN = 1.0
 
 
 def plan_observations(
@@ -66,24 +62,12 @@ def plan_observations(
     return fresh
 
 
-def _cone(catalog, rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows of an lsdb catalog within the circle around ``rows`` (plus a margin)."""
-    from astropy import units as u
-    from astropy.coordinates import SkyCoord
-
-    c = SkyCoord(rows["ra"].to_numpy(float) * u.deg, rows["dec"].to_numpy(float) * u.deg)
-    centre = SkyCoord(c.cartesian.mean(), representation_type="cartesian").spherical
-    ra, dec = float(centre.lon.wrap_at(360 * u.deg).deg), float(centre.lat.deg)
-    radius = float(SkyCoord(ra * u.deg, dec * u.deg).separation(c).max().arcsec) + CONE_MARGIN_ARCMIN * 60
-    return pd.DataFrame(catalog.cone_search(ra, dec, radius).compute()).reset_index(drop=True)
-
-
 def run_update(
     cfg,
     observations: list[str],
     from_release: str | None = None,
     release_version: str | None = None,
-    definition: str = "cxo_ae_obs",
+    definition: str | None = None,
     no_astrometry: bool = False,
     model: str = "default",
     force: bool = False,
@@ -112,7 +96,7 @@ def run_update(
             f"release {parent.name} was written before incremental updates (no sources/ or crossmatch "
             "priors); run `muwclass classify-catalog` once to make a release that can be updated"
         )
-    read = read_observations([Path(p) for p in observations], definition)
+    read = read_observations([Path(p) for p in observations], definition or cfg.observations.definition)
     fresh = plan_observations(manifest, read, parent.name)
     if not fresh:
         console.print(f"nothing to do: every observation is already in release {parent.name}")
@@ -125,43 +109,17 @@ def run_update(
     sources_files = catalog_files(parent / "sources")
     pixels = list(sources_files)
     sources = lsdb.read_hats(parent / "sources")
-    gaia = lsdb.read_hats(layout.catalog("gaia")) if not no_astrometry else None
-    solutions, applied, near = [], [], []
-    for o in fresh:
-        detections = o.detections
-        if gaia is not None:
-            solution = astrometry.solve(o.obsid, detections, _cone(gaia, detections))
-            detections = astrometry.apply(detections, solution)
-            solutions.append(solution.as_dict())
-            console.print(
-                f"ObsID {o.obsid}: astrometry from {solution.matches} Gaia matches, shift "
-                f'({solution.shift_east_arcsec:+.3f}", {solution.shift_north_arcsec:+.3f}"), RMS residual '
-                f'{solution.residual_before_arcsec:.3f}" -> {solution.residual_after_arcsec:.3f}"'
-            )
-        applied.append((o.obsid, detections))
-        near.append(_cone(sources, detections))
-    masters = pd.concat(near, ignore_index=True).drop_duplicates("source_id").reset_index(drop=True)
+    gaia = (
+        None if no_astrometry or not cfg.observations.astrometry else lsdb.read_hats(layout.catalog("gaia"))
+    )
     taken = set(lsdb.read_hats(parent / "sources", columns=["source_id"]).compute()["source_id"].astype(str))
-    recomputed, matches = apply_observations(masters, applied, taken)
-    recomputed = _with_neighbour_nh(recomputed, masters)
-    where = pixel_index(with_spatial_index(recomputed)[HEALPIX].to_numpy(), pixels)
-    outside = recomputed.loc[where < 0, "source_id"].astype(str)
-    if len(outside):  # a new source where the release has no partition: reported, not placed
-        console.print(
-            f"[yellow]{len(outside)} new sources lie outside every partition of release {parent.name}; "
-            "listed in update_matches.csv with match_class outside[/]"
-        )
-        matches.loc[matches["master_id"].isin(outside), "match_class"] = "outside"
-    recomputed = recomputed.loc[where >= 0].reset_index(drop=True)
-    touched = sorted({pixels[i] for i in where[where >= 0]})
+    folded = fold(cfg.observations, sources, gaia, fresh, pixels, taken)
+    touched = folded.pixels
     timings["match_seconds"] = round(time.perf_counter() - t0, 2)
 
     # -- 3. the touched pixels: X-ray rows, crossmatch, classification -------------------
-    schema_columns = pq.read_schema(next(iter(sources_files.values()))).names
     old_rows = pd.concat([pq.read_table(sources_files[p]).to_pandas() for p in touched], ignore_index=True)
-    replaced = old_rows["source_id"].astype(str).isin(recomputed["source_id"].astype(str))
-    rows = pd.concat([old_rows.loc[~replaced], _conform(recomputed, old_rows)], ignore_index=True)
-    rows = with_spatial_index(rows.drop(columns=[HEALPIX], errors="ignore"))[schema_columns]
+    rows = replace_rows(old_rows, folded.recomputed)
     t0 = time.perf_counter()
     priors = {
         t: MagPrior.from_dict(d) if d else None for t, d in manifest["crossmatch"]["mag_priors"].items()
@@ -171,7 +129,9 @@ def run_update(
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     with dask_client(cfg.dask, local_directory=layout.dask):
-        xray = lsdb.from_dataframe(rows.drop(columns=[HEALPIX]), ra_column="ra", dec_column="dec")
+        xray = lsdb.from_dataframe(
+            rows.drop(columns=[HEALPIX], errors="ignore"), ra_column="ra", dec_column="dec"
+        )
         mws = {t: lsdb.read_hats(layout.catalog(t)) for t in x.targets}
         best = crossmatch_chain(x, xray, mws, cache_dir=layout.cache, priors=priors).best.compute()
     best = pd.DataFrame(best).reset_index()
@@ -232,18 +192,7 @@ def run_update(
         "observations": lineage,
         "update": {
             "observations": [o.summary() for o in fresh],
-            "astrometry": solutions,
-            "match_classes": matches.groupby(["obsid", "match_class"])
-            .size()
-            .unstack(fill_value=0)
-            .to_dict("index"),
-            "master_sources_recomputed": int(
-                (~recomputed["source_id"].isin(matches.loc[matches["match_class"] == NEW, "master_id"])).sum()
-            ),
-            "master_sources_new": int(
-                recomputed["source_id"].isin(matches.loc[matches["match_class"] == NEW, "master_id"]).sum()
-            ),
-            "pixels_recomputed": [str(p) for p in touched],
+            **folded.summary(),
             "pixels_total": len(pixels),
             "rows_recomputed": counts["rows_in"],
             "rows_shared": n_shared,
@@ -272,7 +221,7 @@ def run_update(
         card,
         evaluation=evaluation,
         partitions=partitions,
-        extras={"diff.csv": diff, "diff.parquet": diff, "update_matches.csv": matches},
+        extras={"diff.csv": diff, "diff.parquet": diff, "update_matches.csv": folded.matches},
     )
     shutil.rmtree(work, ignore_errors=True)
     console.print(
@@ -281,48 +230,6 @@ def run_update(
         f"{time.perf_counter() - t_start:.0f} s"
     )
     return path
-
-
-def _with_neighbour_nh(recomputed: pd.DataFrame, masters: pd.DataFrame) -> pd.DataFrame:
-    """New sources take the Galactic column density of the nearest existing master source (the
-    same field: the column varies on degree scales); the others keep their own."""
-    if "nh_gal" not in masters or not len(masters) or not len(recomputed):
-        return recomputed
-    from astropy import units as u
-    from astropy.coordinates import SkyCoord
-
-    known = masters.dropna(subset=["nh_gal"])
-    if not len(known):
-        return recomputed
-    missing = (
-        recomputed["nh_gal"].isna() if "nh_gal" in recomputed else pd.Series(True, index=recomputed.index)
-    )
-    if not missing.any():
-        return recomputed
-    c = SkyCoord(
-        recomputed.loc[missing, "ra"].to_numpy(float) * u.deg,
-        recomputed.loc[missing, "dec"].to_numpy(float) * u.deg,
-    )
-    k = SkyCoord(known["ra"].to_numpy(float) * u.deg, known["dec"].to_numpy(float) * u.deg)
-    idx, _, _ = c.match_to_catalog_sky(k)
-    out = recomputed.copy()
-    out.loc[missing, "nh_gal"] = known["nh_gal"].to_numpy(float)[idx]
-    return out
-
-
-def _conform(recomputed: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
-    """``recomputed`` with exactly ``like``'s columns and dtypes (missing ones empty)."""
-    out = pd.DataFrame(index=recomputed.index)
-    for c in like.columns:
-        if c in recomputed:
-            out[c] = recomputed[c]
-        else:
-            out[c] = pd.Series([pd.NA] * len(recomputed), index=recomputed.index)
-        try:
-            out[c] = out[c].astype(like[c].dtype)
-        except (TypeError, ValueError):
-            out[c] = pd.to_numeric(out[c], errors="coerce") if like[c].dtype.kind == "f" else out[c]
-    return out
 
 
 def _read(path: Path) -> pd.DataFrame:
