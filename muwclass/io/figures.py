@@ -195,3 +195,31 @@ def _save(fig, path: Path, title: str, dpi: int = 120) -> Path:
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path
+
+
+def changes_sky_map(diff: pd.DataFrame, path: Path, title: str) -> Path:
+    """RA/Dec of the sources an update changed, one colour per kind of change (a source with
+    several kinds is drawn under the first: new, class, confidence, counterpart)."""
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    first = diff["change"].astype(str).str.split(";").str[0]
+    for kind, marker in (
+        ("new", "*"),
+        ("class", "o"),
+        ("confidence", "s"),
+        ("counterpart", "^"),
+        ("removed", "x"),
+    ):
+        g = diff[first == kind]
+        if len(g):
+            ax.scatter(g["ra"], g["dec"], s=28, marker=marker, label=f"{kind} ({len(g)})")
+    if len(diff):
+        dec = np.radians(float(np.nanmedian(diff["dec"])))
+        ax.set_aspect(1.0 / max(np.cos(dec), 0.05))
+    ax.invert_xaxis()  # east to the left, as on the sky
+    ax.set(xlabel="RA (deg)", ylabel="Dec (deg)")
+    ax.grid(True, alpha=0.3)
+    if len(diff):
+        ax.legend(fontsize=8)
+    return _save(fig, path, title, dpi=110)

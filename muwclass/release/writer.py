@@ -31,6 +31,7 @@ from muwclass.errors import ReleaseError
 from muwclass.io.atomic import point_latest, publish
 from muwclass.io.hats_pixels import HEALPIX, with_spatial_index, write_pixel_catalog
 from muwclass.io.writers import write_table
+from muwclass.release.index_page import write_index
 from muwclass.release.model_card import EVALUATION_FILES
 
 UNUSUAL_TOP = 25
@@ -104,6 +105,10 @@ def write_release(
         for name in EVALUATION_FILES:
             if (evaluation / name).is_file():
                 shutil.copy2(evaluation / name, partial / "evaluation" / name)
+    diff = (extras or {}).get("diff.parquet")
+    write_index(
+        partial, {**manifest, "version": version}, classified, unusual_sources(classified), model_card, diff
+    )
     manifest = {
         **manifest,
         "files": sorted(p.name for p in partial.iterdir()),

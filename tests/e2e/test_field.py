@@ -21,6 +21,7 @@ from muwclass.field.data import merge_repeats
 from muwclass.field.plots import load_image, projection
 from muwclass.field.regions import CLASS_COLOURS, MAX_WIDTH
 from muwclass.field.run_field import classify_and_write as run
+from tests.browser import chromium, render, selftest  # noqa: F401 - chromium is a fixture
 from tests.conftest import REPO
 
 FIELD_CONF = REPO / "conf" / "fields" / "NGC3532.yaml"
@@ -54,7 +55,7 @@ def _png_size(path) -> tuple[int, int]:
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
-def test_ngc3532_end_to_end(field_conf, data_dir):
+def test_ngc3532_end_to_end(field_conf, data_dir, chromium):  # noqa: F811
     conf = field_conf()
     done = subprocess.run(
         [sys.executable, "-m", "muwclass.cli", "field", "--conf", str(conf)],
@@ -106,6 +107,11 @@ def test_ngc3532_end_to_end(field_conf, data_dir):
     page = (out / "index.html").read_text()
     assert "NGC3532_classes.png" in page and "NGC3532_confidence.png" in page
     assert page.count("<tr>") == n_in + 1 + len(report["classes"]) and "sortable" in page
+    dom, console = render(chromium, out / "index.html")  # a real browser: no errors, the table sorts
+    assert console == []
+    lowest, highest = selftest(dom)
+    assert lowest == csv.loc[csv["ra"].idxmin(), "source_id"].strip()
+    assert highest == csv.loc[csv["ra"].idxmax(), "source_id"].strip()
     # the terminal summary
     assert "LM-STAR" in done.stderr and "confident" in done.stderr
 

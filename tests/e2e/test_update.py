@@ -23,6 +23,7 @@ from muwclass.config.run import load_run_config
 from muwclass.crossmatch.run_crossmatch import run_crossmatch
 from muwclass.ingest.run_import import run_import
 from muwclass.io.hats_pixels import catalog_files
+from tests.browser import chromium, render, selftest  # noqa: F401 - chromium is a fixture
 from tests.conftest import REPO
 
 FIELD = "fields/IC2395/IC2395"
@@ -99,7 +100,7 @@ def updated(released, data_dir):
     return cfg.layout.releases / "v2", _said(done)
 
 
-def test_update_publishes_a_release_that_shares_the_untouched_partitions(released, updated):
+def test_update_publishes_a_release_that_shares_the_untouched_partitions(released, updated, chromium):  # noqa: F811
     root, conf, cfg = released
     v1, (v2, out) = cfg.layout.releases / "v1", updated
     assert (cfg.layout.releases / "latest").resolve() == v2.resolve()
@@ -138,6 +139,12 @@ def test_update_publishes_a_release_that_shares_the_untouched_partitions(release
     assert len(pd.read_csv(v2 / "classified.csv")) == len(t2)
     assert "new source" in set(diff.loc[diff["change"] == "new", "reason"])
     assert "pixels recomputed" in out and "v1" in out
+    # its page: the diff as a table that sorts and filters, in a real browser, without errors
+    dom, console = render(chromium, v2 / "index.html")
+    assert console == []
+    lowest, highest, kept = selftest(dom)
+    assert {lowest, highest} <= set(diff["source_id"]) and lowest != highest
+    assert kept == (diff["change"].str.split(";").str[0] == "new").sum()
 
 
 def test_same_observations_again_change_nothing(released, updated, data_dir):
