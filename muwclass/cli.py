@@ -63,6 +63,12 @@ def _synth_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seed", type=int, default=None, help="random seed (default: from config, 42)")
     p.add_argument("--out", default=None, help="output directory (default: <work_dir>/synth)")
+    p.add_argument(
+        "--new-observations",
+        type=int,
+        default=0,
+        help="also write N new observations (re-observed and new fields) for `muwclass update`",
+    )
     _no_progress(p)
 
 

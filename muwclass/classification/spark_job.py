@@ -91,8 +91,12 @@ def classify_batch(
     for c in columns:
         if c not in out:
             out[c] = None
-    out["source_id"] = out["source_id"].astype("string")
-    out["gaia_source_id"] = out["gaia_source_id"].astype("string")
+    for name, kind in output_columns(family.classes):
+        if kind == "string":
+            # plain Python strings: a pandas string column built by concatenation (the nH bins'
+            # parts of one batch) is a chunked Arrow array, which Spark's Arrow writer rejects
+            text = out[name].astype(object)
+            out[name] = text.where(pd.notna(text), None).map(lambda v: v if v is None else str(v))
     return out[columns]
 
 

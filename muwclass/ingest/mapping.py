@@ -122,6 +122,8 @@ def _bool(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _convert(frame: pd.DataFrame, internal: str, spec: ColumnSpec) -> tuple[object, np.ndarray]:
     n = len(frame)
     if spec.interval is not None:
+        if spec.optional and not all(c in frame.columns for c in spec.interval):
+            return np.full(n, np.nan), np.zeros(n, bool)
         (low, low_bad), (high, high_bad) = (numeric_cells(frame[c]) for c in spec.interval)
         return (high - low) / 2.0, low_bad | high_bad
     if spec.from_ is None:

@@ -26,6 +26,7 @@ from muwclass.io.atomic import publish
 from muwclass.runtime.progress import progress_bar
 from muwclass.synth.batch import build_batch
 from muwclass.synth.fields import plan_fields
+from muwclass.synth.observations import write_new_observations
 from muwclass.synth.population import load_training
 from muwclass.synth.writer import RollingWriter
 
@@ -67,11 +68,14 @@ def generate_sky(
     seed: int = 42,
     data_dir: Path = Path("../shared/muwclass-data"),
     progress: bool = True,
+    new_observations: int = 0,
 ) -> dict:
     """Write the synthetic sky to ``out_dir`` (replacing it) and return a summary.
 
     Layout: ``csc_master/``, ``csc_per_obs/``, ``gaia/``, ``tmass/``, ``allwise/`` (Parquet parts),
-    ``truth.parquet``, ``fields.parquet`` and ``manifest.json`` (the summary without ``out_dir``).
+    ``truth.parquet``, ``fields.parquet``, ``new_observations/`` (``new_observations`` tables
+    for incremental updates, :mod:`muwclass.synth.observations`) and ``manifest.json`` (the
+    summary without ``out_dir``).
     """
     n_fields, n_sources = sky_size(scale)
     scale = float(scale)
@@ -109,6 +113,7 @@ def generate_sky(
             w.close()
         _write_truth(truth, staging / "truth.parquet")
         pq.write_table(fields.table(), staging / "fields.parquet", compression="snappy")
+        observations = write_new_observations(staging, new_observations, seed)
         summary = {
             "seed": seed,
             "scale": scale,
@@ -119,6 +124,7 @@ def generate_sky(
             "files": {k: [p.relative_to(staging).as_posix() for p in writers[k].files] for k in CATALOGS},
             "truth": "truth.parquet",
             "fields_table": "fields.parquet",
+            "new_observations": [p.relative_to(staging).as_posix() for p in observations],
             "version": __version__,
         }
         (staging / "manifest.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")

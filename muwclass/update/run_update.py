@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from muwclass.errors import InputError, ModelError, ReleaseError
@@ -137,7 +138,10 @@ def run_update(
     best = pd.DataFrame(best).reset_index()
     best = best.drop(columns=[c for c in ("index",) if c in best])
     (work / "xmatch").mkdir()
-    best.to_parquet(work / "xmatch" / "part-0.parquet", index=False)
+    # as the crossmatch job writes it: plain strings (Spark's Arrow path takes no large_string)
+    table = pa.Table.from_pandas(best, preserve_index=False)
+    plain = [pa.field(f.name, pa.string()) if pa.types.is_large_string(f.type) else f for f in table.schema]
+    pq.write_table(table.cast(pa.schema(plain)), work / "xmatch" / "part-0.parquet")
     timings["crossmatch_seconds"] = round(time.perf_counter() - t0, 2)
 
     family = load_family(cfg, model)
