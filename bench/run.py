@@ -29,18 +29,26 @@ from muwclass.runtime.sessions import dask_client
 RESULTS = REPO_ROOT / "bench" / "results"
 
 
-def _synth(cfg, scale: float, seed: int) -> dict:
+def _synth(cfg, scale: float, seed: int, new_observations: int = 0) -> dict:
     from muwclass.synth import generate_sky
 
     manifest = cfg.layout.synth / "manifest.json"
     if manifest.exists():
         m = json.loads(manifest.read_text())
-        if m.get("scale") == scale and m.get("seed") == seed:
+        enough = len(m.get("new_observations", [])) >= new_observations
+        if m.get("scale") == scale and m.get("seed") == seed and enough:
             return {"reused": True, "seconds": 0.0, **m}
     shutil.rmtree(cfg.layout.synth, ignore_errors=True)
     t0 = time.perf_counter()
     with PeakRSS() as mem:
-        summary = generate_sky(cfg.layout.synth, scale=scale, seed=seed, data_dir=cfg.data_dir, progress=True)
+        summary = generate_sky(
+            cfg.layout.synth,
+            scale=scale,
+            seed=seed,
+            data_dir=cfg.data_dir,
+            progress=True,
+            new_observations=new_observations,
+        )
     return {
         "reused": False,
         "seconds": round(time.perf_counter() - t0, 1),

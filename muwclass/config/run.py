@@ -63,6 +63,10 @@ class CatalogSelection(_Strict):
     definition: str  # name of a catalogs/<definition>.yaml
     source: SourceOverride | None = None
     margin_arcsec: float | None = Field(default=None, gt=0)
+    # rows per HEALPix partition for this catalog (default: import.pixel_threshold). The X-ray
+    # catalog's partitions are the unit an incremental update recomputes: small ones keep an
+    # update of one observation small (conf/synthetic-sky.yaml)
+    pixel_threshold: int | None = Field(default=None, ge=10)
 
 
 class ImportConfig(_Strict):

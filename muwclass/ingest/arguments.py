@@ -137,7 +137,7 @@ def plan_import(
         layout=cfg.layout,
         margin_arcsec=margin,
         highest_order=cfg.import_.highest_healpix_order,
-        pixel_threshold=cfg.import_.pixel_threshold,
+        pixel_threshold=sel.pixel_threshold or cfg.import_.pixel_threshold,
         chunk_rows=cfg.import_.chunk_rows,
         selection=sel,
     )
