@@ -65,7 +65,6 @@ def main(argv: list[str] | None = None) -> int:
         synth = _synth(cfg, args.scale, args.seed, new_observations=11)
         from muwclass.release.run_classify_catalog import run_classify_catalog
 
-        t0 = time.perf_counter()
         chain, _ = _chain(cfg, cfg.confidence.draws, stages)
         # _chain's own release has a generated name; the updates start from a named one
         t_release = time.perf_counter()
@@ -74,7 +73,6 @@ def main(argv: list[str] | None = None) -> int:
         observations = [str(cfg.layout.synth / o) for o in synth["new_observations"]]
         one = _update(cfg, observations[:1], "one")
         ten = _update(cfg, observations[1:11], "ten")
-        del t0
     full = chain
     result = {
         "benchmark": "update",
