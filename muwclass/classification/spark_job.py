@@ -147,3 +147,21 @@ def classify_on_spark(
         result.write.mode("overwrite").partitionBy("status").parquet(str(out_dir))
     shared.unpersist()
     return {"rows_in": int(n_in), "tasks": tasks, "job_seconds": round(time.perf_counter() - t0, 2)}
+
+
+def read_outputs(out_dir: Path, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(classified, quarantined) rows of :func:`classify_on_spark`'s output; a quarantine with
+    no rows keeps its header (Spark writes no partition for no rows)."""
+
+    def read(status: str) -> pd.DataFrame:
+        path = out_dir / f"status={status}"
+        return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+
+    classified, quarantine = read("classified"), read("quarantined")
+    if quarantine.columns.empty:
+        quarantine = pd.DataFrame(
+            columns=list(
+                dict.fromkeys([*(classified.columns if len(classified.columns) else columns), "reason"])
+            )
+        )
+    return classified, quarantine

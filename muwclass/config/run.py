@@ -250,7 +250,7 @@ class FieldConfig(_Strict):
 
 class ObservationsConfig(_Strict):
     """New Chandra observations folded into the X-ray catalog (``muwclass update``, or a full
-    run that lists them under ``files``: the same result, README "Incremental updates")."""
+    run that lists them under ``files``: the same result, README "muwclass update")."""
 
     # per-observation tables relative to data_dir, folded in by `muwclass crossmatch` of a full run
     files: list[str] = Field(default_factory=list)

@@ -62,6 +62,11 @@ class WorkLayout:
         """The X-ray catalog ``key`` with the configured new observations folded in."""
         return self.hats / f"{key}_observed"
 
+    @property
+    def update_work(self) -> Path:
+        """Scratch of ``muwclass update``: the touched pixels' crossmatch and classification."""
+        return self.root / "update_work"
+
     def xmatch_candidates(self, target: str) -> Path:
         """Every candidate of one MW catalog with its posterior."""
         return self.hats / f"xmatch_{target}_candidates"

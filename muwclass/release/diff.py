@@ -137,7 +137,7 @@ def run_diff(
     write_table(diff, partial / "diff.csv")
     (partial / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     publish(partial, final, "diff")
-    _print(summary, final)
+    print_summary(summary, final)
     return final
 
 
@@ -201,7 +201,8 @@ def _join(flags: dict[str, np.ndarray], n: int) -> np.ndarray:
     return out
 
 
-def _print(summary: dict, where: Path) -> None:
+def print_summary(summary: dict, where: Path) -> None:
+    """The counts per change and the commonest class transitions, as a table in the terminal."""
     from rich.table import Table
 
     table = Table(

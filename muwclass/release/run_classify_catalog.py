@@ -18,7 +18,7 @@ import pandas as pd
 
 from muwclass.classification.family import load_family
 from muwclass.classification.predict import resolve_draws
-from muwclass.classification.spark_job import classify_on_spark, dataset_dir
+from muwclass.classification.spark_job import classify_on_spark, dataset_dir, output_columns, read_outputs
 from muwclass.config.run import REPO_ROOT, RunConfig
 from muwclass.errors import ConfigError, OutputError, ReleaseError
 from muwclass.io.atomic import read_json
@@ -65,10 +65,7 @@ def run_classify_catalog(
     timings["spark_classify_seconds"] = round(time.perf_counter() - t0, 2)  # session start to stop
     timings["spark_classify_job_seconds"] = counts["job_seconds"]  # the mapInPandas + write job
 
-    classified = _read(stage / "status=classified")
-    quarantine = _read(stage / "status=quarantined")
-    if quarantine.columns.empty:  # Spark writes no partition for no rows: keep the header
-        quarantine = pd.DataFrame(columns=list(dict.fromkeys([*classified.columns, "reason"])))
+    classified, quarantine = read_outputs(stage, [n for n, _ in output_columns(family.classes)])
     evaluation, metrics, note = find_evaluation(cfg, model)
     manifest = {
         "version": version,
@@ -129,9 +126,3 @@ def check_release_target(releases: Path, version: str | None, force: bool) -> st
         raise ReleaseError(f"release {final} exists (choose another --release-version or pass --force)")
     check_output_directory(final, "release", "--release-version")
     return version
-
-
-def _read(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        return pd.DataFrame()
-    return pd.read_parquet(path)

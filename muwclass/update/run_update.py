@@ -35,10 +35,36 @@ import pyarrow.parquet as pq
 from muwclass.errors import InputError, ModelError, ReleaseError
 from muwclass.io.atomic import read_json
 from muwclass.io.hats_pixels import HEALPIX, catalog_files
-from muwclass.release.diff import find_release, read_release, release_diff, summarize
+from muwclass.release.diff import find_release, print_summary, read_release, release_diff, summarize
 from muwclass.runtime.progress import console
 from muwclass.update.fold import fold, replace_rows
 from muwclass.update.observations import Observation, read_observations
+
+
+def _crossmatch_pixels(cfg, rows: pd.DataFrame, priors: dict, out: Path) -> None:
+    """The touched pixels' X-ray rows crossmatched on Dask with the parent's magnitude priors,
+    written as the crossmatch job writes ``hats/xmatch`` (one Parquet file here)."""
+    import lsdb
+
+    from muwclass.crossmatch.chain import crossmatch_chain
+    from muwclass.crossmatch.mag_prior import MagPrior
+    from muwclass.runtime.sessions import dask_client
+
+    kept = {t: MagPrior.from_dict(d) if d else None for t, d in priors.items()}
+    x = cfg.crossmatch
+    with dask_client(cfg.dask, local_directory=cfg.layout.dask):
+        xray = lsdb.from_dataframe(
+            rows.drop(columns=[HEALPIX], errors="ignore"), ra_column="ra", dec_column="dec"
+        )
+        mws = {t: lsdb.read_hats(cfg.layout.catalog(t)) for t in x.targets}
+        best = crossmatch_chain(x, xray, mws, cache_dir=cfg.layout.cache, priors=kept).best.compute()
+    best = pd.DataFrame(best).reset_index()
+    best = best.drop(columns=[c for c in ("index",) if c in best])
+    out.mkdir(parents=True)
+    # plain strings, as the crossmatch job writes them (Spark's Arrow reader takes no large_string)
+    table = pa.Table.from_pandas(best, preserve_index=False)
+    plain = [pa.field(f.name, pa.string()) if pa.types.is_large_string(f.type) else f for f in table.schema]
+    pq.write_table(table.cast(pa.schema(plain)), out / "part-0.parquet")
 
 
 def plan_observations(
@@ -80,13 +106,11 @@ def run_update(
 
     from muwclass.classification.family import load_family
     from muwclass.classification.predict import resolve_draws
-    from muwclass.classification.spark_job import classify_on_spark
-    from muwclass.crossmatch.chain import crossmatch_chain
-    from muwclass.crossmatch.mag_prior import MagPrior
+    from muwclass.classification.spark_job import classify_on_spark, output_columns, read_outputs
     from muwclass.release.model_card import find_evaluation, model_card
     from muwclass.release.run_classify_catalog import check_release_target
     from muwclass.release.writer import ReleasePartitions, write_release
-    from muwclass.runtime.sessions import dask_client, spark_session
+    from muwclass.runtime.sessions import spark_session
 
     t_start = time.perf_counter()
     layout = cfg.layout
@@ -104,6 +128,14 @@ def run_update(
         return parent
     version = check_release_target(layout.releases, release_version, force)
     timings: dict[str, float] = {}
+    family = load_family(cfg, model)
+    parent_models = manifest.get("models", {})
+    now_models = {str(i): prov for i, prov in family.provenance.items()}
+    if json.loads(json.dumps(now_models, default=str)) != parent_models:
+        raise ModelError(
+            f"the model family '{model}' differs from the one release {parent.name} was classified with; "
+            "an update must classify with the same models (run `muwclass classify-catalog` for a new release)"
+        )
 
     # -- 2. astrometry, master matching, recomputation ------------------------------------
     t0 = time.perf_counter()
@@ -119,48 +151,36 @@ def run_update(
     timings["match_seconds"] = round(time.perf_counter() - t0, 2)
 
     # -- 3. the touched pixels: X-ray rows, crossmatch, classification -------------------
-    old_rows = pd.concat([pq.read_table(sources_files[p]).to_pandas() for p in touched], ignore_index=True)
-    rows = replace_rows(old_rows, folded.recomputed)
-    t0 = time.perf_counter()
-    priors = {
-        t: MagPrior.from_dict(d) if d else None for t, d in manifest["crossmatch"]["mag_priors"].items()
-    }
-    x = cfg.crossmatch
-    work = layout.root / "update_work"
+    columns = [n for n, _ in output_columns(family.classes)]
+    work = layout.update_work
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    with dask_client(cfg.dask, local_directory=layout.dask):
-        xray = lsdb.from_dataframe(
-            rows.drop(columns=[HEALPIX], errors="ignore"), ra_column="ra", dec_column="dec"
+    if touched:
+        old_rows = pd.concat(
+            [pq.read_table(sources_files[p]).to_pandas() for p in touched], ignore_index=True
         )
-        mws = {t: lsdb.read_hats(layout.catalog(t)) for t in x.targets}
-        best = crossmatch_chain(x, xray, mws, cache_dir=layout.cache, priors=priors).best.compute()
-    best = pd.DataFrame(best).reset_index()
-    best = best.drop(columns=[c for c in ("index",) if c in best])
-    (work / "xmatch").mkdir()
-    # as the crossmatch job writes it: plain strings (Spark's Arrow path takes no large_string)
-    table = pa.Table.from_pandas(best, preserve_index=False)
-    plain = [pa.field(f.name, pa.string()) if pa.types.is_large_string(f.type) else f for f in table.schema]
-    pq.write_table(table.cast(pa.schema(plain)), work / "xmatch" / "part-0.parquet")
-    timings["crossmatch_seconds"] = round(time.perf_counter() - t0, 2)
-
-    family = load_family(cfg, model)
-    parent_models = manifest.get("models", {})
-    now_models = {str(i): prov for i, prov in family.provenance.items()}
-    if json.loads(json.dumps(now_models, default=str)) != parent_models:
-        raise ModelError(
-            f"the model family '{model}' differs from the one release {parent.name} was classified with; "
-            "an update must classify with the same models (run `muwclass classify-catalog` for a new release)"
-        )
-    draws = resolve_draws(cfg.confidence.draws, manifest.get("draws"))
-    t0 = time.perf_counter()
-    with spark_session(cfg.spark, app_name="muwclass-update") as spark:
-        counts = classify_on_spark(
-            spark, work / "xmatch", family, draws, cfg.confidence.seed, work / "classified", progress=progress
-        )
-    timings["spark_classify_seconds"] = round(time.perf_counter() - t0, 2)
-    classified = _read(work / "classified" / "status=classified")
-    quarantine_new = _read(work / "classified" / "status=quarantined")
+        rows = replace_rows(old_rows, folded.recomputed)
+        t0 = time.perf_counter()
+        _crossmatch_pixels(cfg, rows, manifest["crossmatch"]["mag_priors"], work / "xmatch")
+        timings["crossmatch_seconds"] = round(time.perf_counter() - t0, 2)
+        draws = resolve_draws(cfg.confidence.draws, manifest.get("draws"))
+        t0 = time.perf_counter()
+        with spark_session(cfg.spark, app_name="muwclass-update") as spark:
+            counts = classify_on_spark(
+                spark,
+                work / "xmatch",
+                family,
+                draws,
+                cfg.confidence.seed,
+                work / "classified",
+                progress=progress,
+            )
+        timings["spark_classify_seconds"] = round(time.perf_counter() - t0, 2)
+        classified, quarantine_new = read_outputs(work / "classified", columns)
+    else:  # every detection confused or outside the partitions: the release as it was, plus the record
+        rows = pd.DataFrame(columns=["source_id"])
+        counts = {"rows_in": 0}
+        classified, quarantine_new = read_outputs(work / "classified", columns)
 
     # -- 4. the new version ----------------------------------------------------------------
     parent_quarantine = pd.read_csv(parent / "quarantine.csv", dtype=str, keep_default_na=False)
@@ -168,7 +188,7 @@ def run_update(
         parent_quarantine = parent_quarantine.loc[
             ~parent_quarantine["source_id"].isin(rows["source_id"].astype(str))
         ]
-    quarantine = pd.concat([parent_quarantine, quarantine_new.astype(str)], ignore_index=True)
+    quarantine = pd.concat([parent_quarantine, quarantine_new], ignore_index=True)
     classified_files = catalog_files(parent / "hats")
     shared = {p: f for p, f in classified_files.items() if p not in touched}
     n_shared = sum(pq.ParquetFile(f).metadata.num_rows for f in shared.values())
@@ -228,13 +248,10 @@ def run_update(
         extras={"diff.csv": diff, "diff.parquet": diff, "update_matches.csv": folded.matches},
     )
     shutil.rmtree(work, ignore_errors=True)
+    print_summary({"first": parent.name, "second": version, **summary}, path / "diff.csv")
     console.print(
         f"release {path} (parent {parent.name}): {len(fresh)} observations, {len(touched)} of {len(pixels)} "
         f"pixels recomputed ({counts['rows_in']} sources), {summary.get('listed', len(diff))} sources changed, "
         f"{time.perf_counter() - t_start:.0f} s"
     )
     return path
-
-
-def _read(path: Path) -> pd.DataFrame:
-    return pd.read_parquet(path) if path.exists() else pd.DataFrame()

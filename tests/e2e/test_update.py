@@ -187,7 +187,7 @@ def test_kill_leaves_the_parent_and_a_rerun_completes(released, updated, data_di
     args = ["update", "--conf", conf, "--from-release", "v1", "--observations", *[data_dir / o for o in OBS]]
     proc = _muwclass(*args, "--release-version", "v2k", "--no-progress", start_new_session=True)
     deadline = time.time() + 120
-    while time.time() < deadline and not (cfg.layout.root / "update_work" / "xmatch").exists():
+    while time.time() < deadline and not (cfg.layout.update_work / "xmatch").exists():
         time.sleep(0.2)
     assert proc.poll() is None, "the update ended before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)  # mid-run: crossmatch written, classification running

@@ -122,3 +122,26 @@ def test_previous_master_is_one_pseudo_detection():
     assert m["match_class"].tolist() == ["simple"] and out["source_id"].tolist() == ["A"]
     assert out["flux_b"].iloc[0] == pytest.approx(2e-14)
     assert out["var_inter_prob"].iloc[0] > 0.99  # 20 sigma apart: variable
+
+
+def test_new_sources_outside_every_partition_are_reported_not_placed(ae):
+    """A release's partitions are fixed: a new source in no pixel of it is listed as 'outside'."""
+    import lsdb
+    from hats.pixel_math import HealpixPixel
+
+    from muwclass.config.run import ObservationsConfig
+    from muwclass.io.hats_pixels import HEALPIX, with_spatial_index
+    from muwclass.update.fold import OUTSIDE, fold
+    from muwclass.update.observations import Observation
+
+    (obsid, detections), _ = ae
+    near = pd.DataFrame([_master("A", float(detections["ra"].iloc[0]), float(detections["dec"].iloc[0]))])
+    masters = lsdb.from_dataframe(near, ra_column="ra", dec_column="dec")
+    home = int(with_spatial_index(near)[HEALPIX].iloc[0] >> 58)
+    other = HealpixPixel(0, (home + 6) % 12)  # a partition far from the observation
+    o = Observation(obsid, None, "", detections, pd.DataFrame(), len(detections))
+    inside = fold(ObservationsConfig(astrometry=False), masters, None, [o], [HealpixPixel(0, home)], {"A"})
+    assert (inside.matches["match_class"] != OUTSIDE).all() and inside.pixels == [HealpixPixel(0, home)]
+    outside = fold(ObservationsConfig(astrometry=False), masters, None, [o], [other], {"A"})
+    assert (outside.matches["match_class"] == OUTSIDE).all()
+    assert outside.pixels == [] and outside.recomputed.empty
