@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from muwclass.errors import InputError, ModelError, ReleaseError
 from muwclass.io.atomic import read_json
 from muwclass.io.hats_pixels import HEALPIX, catalog_files
-from muwclass.release.diff import find_release, print_summary, read_release, release_diff, summarize
+from muwclass.release.diff import find_release, print_summary, release_diff, summarize
 from muwclass.runtime.progress import console
 from muwclass.update.fold import fold, replace_rows
 from muwclass.update.observations import Observation, read_observations
@@ -128,6 +128,7 @@ def run_update(
         return parent
     version = check_release_target(layout.releases, release_version, force)
     timings: dict[str, float] = {}
+    t0 = time.perf_counter()
     family = load_family(cfg, model)
     parent_models = manifest.get("models", {})
     now_models = {str(i): prov for i, prov in family.provenance.items()}
@@ -137,6 +138,7 @@ def run_update(
             "an update must classify with the same models (run `muwclass classify-catalog` for a new release)"
         )
 
+    timings["plan_seconds"] = round(time.perf_counter() - t_start, 2)
     # -- 2. astrometry, master matching, recomputation ------------------------------------
     t0 = time.perf_counter()
     sources_files = catalog_files(parent / "sources")
@@ -183,6 +185,7 @@ def run_update(
         classified, quarantine_new = read_outputs(work / "classified", columns)
 
     # -- 4. the new version ----------------------------------------------------------------
+    t0 = time.perf_counter()
     parent_quarantine = pd.read_csv(parent / "quarantine.csv", dtype=str, keep_default_na=False)
     if len(parent_quarantine) and "source_id" in parent_quarantine:
         parent_quarantine = parent_quarantine.loc[
@@ -192,15 +195,14 @@ def run_update(
     classified_files = catalog_files(parent / "hats")
     shared = {p: f for p, f in classified_files.items() if p not in touched}
     n_shared = sum(pq.ParquetFile(f).metadata.num_rows for f in shared.values())
-    old = read_release(parent)
-    new_whole = pd.concat(
-        [pd.concat([pq.read_table(f).to_pandas() for f in shared.values()], ignore_index=True), classified]
-        if shared
-        else [classified],
-        ignore_index=True,
-    )
-    diff = release_diff(old, new_whole.drop(columns=[HEALPIX], errors="ignore"))
+    # only the touched pixels can differ: every other partition is the parent's own file
+    if touched:
+        old = pd.concat([pq.read_table(classified_files[p]).to_pandas() for p in touched], ignore_index=True)
+        diff = release_diff(old.drop(columns=[HEALPIX]), classified.drop(columns=[HEALPIX], errors="ignore"))
+    else:
+        diff = pd.DataFrame(columns=["source_id", "ra", "dec", "change", "reason"])
     summary = summarize(diff)
+    timings["diff_seconds"] = round(time.perf_counter() - t0, 2)
     lineage = [
         *manifest.get("observations", []),
         *({**o.summary(), "release": version} for o in fresh),
@@ -236,6 +238,7 @@ def run_update(
         shared_sources={p: f for p, f in sources_files.items() if p not in touched},
         shared_classified=shared,
     )
+    t_write = time.perf_counter()
     path = write_release(
         layout.releases,
         version,
@@ -248,6 +251,7 @@ def run_update(
         extras={"diff.csv": diff, "diff.parquet": diff, "update_matches.csv": folded.matches},
     )
     shutil.rmtree(work, ignore_errors=True)
+    console.print(f"release written in {time.perf_counter() - t_write:.1f} s")
     print_summary({"first": parent.name, "second": version, **summary}, path / "diff.csv")
     console.print(
         f"release {path} (parent {parent.name}): {len(fresh)} observations, {len(touched)} of {len(pixels)} "

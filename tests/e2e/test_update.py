@@ -30,17 +30,13 @@ FIELD = "fields/IC2395/IC2395"
 OBS = [f"fields/IC2395_CXO/{obsid}_results.csv" for obsid in (21137, 24613)]
 
 
-def _conf(path, data_dir, work, **extra):
+def small_run(path, data_dir, work, catalogs: dict, **extra):
+    """A run configuration for a small release: 20-tree models, 5 draws, Spark local[2]."""
     conf = {
         "data_dir": str(data_dir),
         "work_dir": str(work),
         "dask": {"n_workers": 2, "threads_per_worker": 1, "memory_limit": "4GiB"},
-        "catalogs": {
-            "csc": {"definition": "csc_master", "source": {"local": f"{FIELD}_ave.csv"}},
-            "gaia": {"definition": "gaia_dr3", "source": {"local": f"{FIELD}_gaia.csv"}},
-            "tmass": {"definition": "tmass", "source": {"local": f"{FIELD}_2mass.csv"}},
-            "allwise": {"definition": "allwise", "source": {"local": f"{FIELD}_allwise.csv"}},
-        },
+        "catalogs": catalogs,
         "crossmatch": {"xray": "csc", "targets": ["gaia", "tmass", "allwise"]},
         "models": {"default": {"params": {"n_estimators": 20}, "nh_bin_edges": [1e22]}},
         "confidence": {"draws": 5},
@@ -49,6 +45,19 @@ def _conf(path, data_dir, work, **extra):
     }
     path.write_text(yaml.safe_dump(conf))
     return path
+
+
+def _conf(path, data_dir, work, **extra):
+    catalogs = {
+        key: {"definition": definition, "source": {"local": f"{FIELD}_{suffix}.csv"}}
+        for key, definition, suffix in (
+            ("csc", "csc_master", "ave"),
+            ("gaia", "gaia_dr3", "gaia"),
+            ("tmass", "tmass", "2mass"),
+            ("allwise", "allwise", "allwise"),
+        )
+    }
+    return small_run(path, data_dir, work, catalogs, **extra)
 
 
 def _muwclass(*args, **popen):

@@ -7,50 +7,29 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import yaml
 
 from muwclass.config.run import load_run_config
 from muwclass.crossmatch.run_crossmatch import run_crossmatch
 from muwclass.ingest.run_import import run_import
 from muwclass.synth.sky import generate_sky
-from tests.e2e.test_update import _muwclass, _table
+from tests.e2e.test_update import _muwclass, _table, small_run
 
 SKY = "synth"
 
 
 def _conf(path, data_dir, work, **extra):
     sky = work / SKY
-    conf = {
-        "data_dir": str(data_dir),
-        "work_dir": str(work),
-        "dask": {"n_workers": 2, "threads_per_worker": 1, "memory_limit": "4GiB"},
-        "catalogs": {
-            "csc": {
-                "definition": "csc_master",
-                "source": {"local": f"{sky}/csc_master/*.parquet", "format": "parquet"},
-            },
-            "gaia": {
-                "definition": "gaia_dr3",
-                "source": {"local": f"{sky}/gaia/*.parquet", "format": "parquet"},
-            },
-            "tmass": {
-                "definition": "tmass",
-                "source": {"local": f"{sky}/tmass/*.parquet", "format": "parquet"},
-            },
-            "allwise": {
-                "definition": "allwise",
-                "source": {"local": f"{sky}/allwise/*.parquet", "format": "parquet"},
-            },
-        },
-        "import": {"pixel_threshold": 100000},  # fields spread over several HEALPix pixels
-        "crossmatch": {"xray": "csc", "targets": ["gaia", "tmass", "allwise"]},
-        "models": {"default": {"params": {"n_estimators": 20}, "nh_bin_edges": [1e22]}},
-        "confidence": {"draws": 5},
-        "spark": {"master": "local[2]", "conf": {"spark.sql.shuffle.partitions": "2"}},
-        **extra,
+    catalogs = {
+        key: {"definition": definition, "source": {"local": f"{sky}/{folder}/*.parquet", "format": "parquet"}}
+        for key, definition, folder in (
+            ("csc", "csc_master", "csc_master"),
+            ("gaia", "gaia_dr3", "gaia"),
+            ("tmass", "tmass", "tmass"),
+            ("allwise", "allwise", "allwise"),
+        )
     }
-    path.write_text(yaml.safe_dump(conf))
-    return path
+    # fields spread over several HEALPix pixels (the Gaia-like catalog needs 100,000 per pixel)
+    return small_run(path, data_dir, work, catalogs, **{"import": {"pixel_threshold": 100000}}, **extra)
 
 
 def test_synthetic_update_matches_truth_and_equals_a_full_run(tmp_path, data_dir, dask_client):
