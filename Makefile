@@ -77,6 +77,7 @@ bench: setup
 	$(BIN)/python -m bench.crossmatch_real
 	$(BIN)/python -m bench.evaluation
 	$(BIN)/python -m bench.classify --scale $(SCALE)
+	$(BIN)/python -m bench.update --scale $(SCALE)
 	$(BIN)/python -m bench.field
 
 clean:
