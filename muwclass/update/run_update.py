@@ -246,6 +246,7 @@ def run_update(
         quarantine,
         new_manifest,
         card,
+        force=force,
         evaluation=evaluation,
         partitions=partitions,
         extras={"diff.csv": diff, "diff.parquet": diff, "update_matches.csv": folded.matches},
