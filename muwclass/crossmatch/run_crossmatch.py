@@ -58,9 +58,7 @@ def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict:
         observations = read_observations(
             [cfg.data_dir / f for f in cfg.observations.files], cfg.observations.definition
         )
-        folded = fold_catalog(
-            cfg, observations, dataset_dir(xray_dir).parent, layout.observed(x.xray), client
-        )
+        folded = fold_catalog(cfg, observations, dataset_dir(xray_dir).parent, layout.observed(x.xray))
         xray_dir = layout.observed(x.xray)
     xray = lsdb.read_hats(xray_dir)
     mws = {target: lsdb.read_hats(layout.catalog(target)) for target in x.targets}

@@ -163,7 +163,7 @@ def _conform(recomputed: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=recomputed.index)
 
 
-def fold_catalog(cfg, observations: list[Observation], catalog_dir, out_dir, client=None) -> Folded:
+def fold_catalog(cfg, observations: list[Observation], catalog_dir, out_dir) -> Folded:
     """A full run's folding: ``observations`` into the HATS catalog at ``catalog_dir``, written
     to ``out_dir`` (touched pixels rewritten, the others hard-linked) and published atomically."""
     import shutil

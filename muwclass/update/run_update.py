@@ -178,11 +178,10 @@ def run_update(
                 progress=progress,
             )
         timings["spark_classify_seconds"] = round(time.perf_counter() - t0, 2)
-        classified, quarantine_new = read_outputs(work / "classified", columns)
     else:  # every detection confused or outside the partitions: the release as it was, plus the record
         rows = pd.DataFrame(columns=["source_id"])
         counts = {"rows_in": 0}
-        classified, quarantine_new = read_outputs(work / "classified", columns)
+    classified, quarantine_new = read_outputs(work / "classified", columns)
 
     # -- 4. the new version ----------------------------------------------------------------
     t0 = time.perf_counter()
