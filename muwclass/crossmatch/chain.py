@@ -37,6 +37,9 @@ from muwclass.crossmatch.algorithm import BayesianCrossmatch
 from muwclass.crossmatch.best import flag_conflicts, merge_fallback, reduce_to_best
 from muwclass.crossmatch.partition import CANDIDATE_COLUMNS, counterpart_histogram, only_candidates, rescored
 from muwclass.io.atomic import read_json, write_json
+from muwclass.runtime.numba_cache import cache_hats_kernels
+
+cache_hats_kernels()  # hats's alignment and MOC kernels: compiled once per machine, not per process
 
 #: ``persist(catalog, name)`` materialises a lazy catalog and returns one reading the result
 #: (the job writes HATS to disk); the identity keeps everything lazy (small in-memory fields).

@@ -52,6 +52,11 @@ def pixel_index(healpix29: np.ndarray, pixels: list[HealpixPixel]) -> np.ndarray
     return out
 
 
+def pixel_key(pixel: HealpixPixel) -> str:
+    """``order/pixel``: how manifests name a pixel."""
+    return f"{pixel.order}/{pixel.pixel}"
+
+
 def catalog_files(catalog_dir: Path) -> dict[HealpixPixel, Path]:
     """Partition file of every pixel of a HATS catalog."""
     info = PartitionInfo.read_from_dir(catalog_dir)

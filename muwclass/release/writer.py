@@ -28,13 +28,15 @@ import pyarrow.parquet as pq
 from hats.pixel_math import HealpixPixel
 
 from muwclass.errors import ReleaseError
-from muwclass.io.atomic import point_latest, publish
-from muwclass.io.hats_pixels import HEALPIX, with_spatial_index, write_pixel_catalog
-from muwclass.io.writers import write_table
+from muwclass.io.atomic import point_latest, publish, read_json
+from muwclass.io.hats_pixels import HEALPIX, catalog_files, pixel_key, with_spatial_index, write_pixel_catalog
+from muwclass.io.writers import CsvBlock, csv_header, write_csv_blocks, write_table
 from muwclass.release.index_page import write_index
 from muwclass.release.model_card import EVALUATION_FILES
 
 UNUSUAL_TOP = 25
+#: manifest key: each pixel's byte range in ``classified.csv`` (see :func:`write_csv_blocks`)
+CSV_BLOCKS = "classified_csv_blocks"
 
 
 @dataclass
@@ -45,6 +47,23 @@ class ReleasePartitions:
     sources: pd.DataFrame  # X-ray master rows of the pixels not in shared_sources
     shared_sources: dict[HealpixPixel, Path] = field(default_factory=dict)
     shared_classified: dict[HealpixPixel, Path] = field(default_factory=dict)
+    parent: Path | None = None  # the release the shared partitions come from
+
+    def parent_csv_blocks(self, columns: list[str]) -> dict[str, CsvBlock]:
+        """The shared pixels' rows in the parent's ``classified.csv``, by pixel key (none when
+        the parent recorded no blocks or its columns differ)."""
+        if self.parent is None:
+            return {}
+        csv = self.parent / "classified.csv"
+        ranges = (read_json(self.parent / "manifest.json") or {}).get(CSV_BLOCKS, {})
+        header = csv_header(columns)
+        if not ranges or not csv.is_file():
+            return {}
+        with open(csv, "rb") as f:
+            if f.read(len(header)) != header:
+                return {}
+        keys = {pixel_key(p) for p in self.shared_classified}
+        return {k: CsvBlock(csv, *r) for k, r in ranges.items() if k in keys}
 
     @classmethod
     def covering(cls, rows: pd.DataFrame) -> ReleasePartitions:
@@ -92,7 +111,7 @@ def write_release(
     partial = release_root / f".{version}.partial-{os.getpid()}"
     partial.mkdir(parents=True)
     t0 = time.perf_counter()
-    classified = _write_tables(partial, version, classified, quarantine, partitions)
+    classified, csv_blocks = _write_tables(partial, version, classified, quarantine, partitions)
     _write_plots(partial, classified)
     (partial / "model_card.md").write_text(model_card)
     for name, table in (extras or {}).items():
@@ -113,6 +132,7 @@ def write_release(
         **manifest,
         "files": sorted(p.name for p in partial.iterdir()),
         "release_write_seconds": round(time.perf_counter() - t0, 2),
+        CSV_BLOCKS: csv_blocks,
     }
     (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     publish(partial, final, "release")
@@ -122,9 +142,10 @@ def write_release(
 
 def _write_tables(
     out: Path, version: str, classified: pd.DataFrame, quarantine: pd.DataFrame, partitions: ReleasePartitions
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[str, list[int]]]:
     """The HATS tables, then the whole classified table (shared pixels included) as FITS and
-    CSV; returns that whole table."""
+    CSV, in pixel order; returns that whole table and the CSV's byte range of each pixel (the
+    shared pixels' CSV rows are copied from the parent's file)."""
     properties = {"muwclass_release_version": version}
     write_pixel_catalog(
         out / "hats", "muwclass", partitions.pixels, classified, partitions.shared_classified, properties
@@ -138,14 +159,17 @@ def _write_tables(
             partitions.shared_sources,
             properties,
         )
-    whole = pq.read_table(out / "hats" / "dataset").to_pandas()
-    whole = whole.drop(columns=[c for c in ("Norder", "Dir", "Npix") if c in whole])
-    table = whole.drop(columns=[HEALPIX])
-    write_table(table, out / "classified.csv")
-    write_table(table, out / "classified.fits")
+    frames = {pixel_key(p): pq.read_table(f).to_pandas() for p, f in catalog_files(out / "hats").items()}
+    whole = pd.concat(frames.values(), ignore_index=True)
+    columns = [c for c in whole.columns if c != HEALPIX]
+    reused = partitions.parent_csv_blocks(columns)
+    csv_blocks = write_csv_blocks(
+        out / "classified.csv", columns, ((k, reused.get(k, frame)) for k, frame in frames.items())
+    )
+    write_table(whole[columns], out / "classified.fits")
     write_table(quarantine, out / "quarantine.csv")
     write_table(unusual_sources(whole), out / "unusual.csv")
-    return whole
+    return whole, csv_blocks
 
 
 def _write_plots(out: Path, classified: pd.DataFrame) -> None:

@@ -20,11 +20,14 @@ from astropy.coordinates import SkyCoord
 from hats.pixel_math import HealpixPixel
 
 from muwclass.config.run import ObservationsConfig
-from muwclass.io.hats_pixels import HEALPIX, pixel_index, with_spatial_index
+from muwclass.io.hats_pixels import HEALPIX, pixel_index, pixel_key, with_spatial_index
+from muwclass.runtime.numba_cache import cache_hats_kernels
 from muwclass.runtime.progress import console
 from muwclass.update import astrometry
 from muwclass.update.masters import NEW, apply_observations
 from muwclass.update.observations import Observation
+
+cache_hats_kernels()  # hats's alignment and MOC kernels: compiled once per machine, not per process
 
 #: detections are matched to master sources within this margin around an observation's sources
 CONE_MARGIN_ARCMIN = 1.0
@@ -53,7 +56,7 @@ class Folded:
             },
             "master_sources_recomputed": int((~is_new).sum()),
             "master_sources_new": int(is_new.sum()),
-            "pixels_recomputed": [f"{p.order}/{p.pixel}" for p in self.pixels],
+            "pixels_recomputed": [pixel_key(p) for p in self.pixels],
         }
 
 

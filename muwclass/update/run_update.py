@@ -23,6 +23,7 @@ a crash leaves the parent and ``latest`` as they were, and a rerun starts again 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
@@ -40,6 +41,10 @@ from muwclass.runtime.progress import console
 from muwclass.update.fold import fold, replace_rows
 from muwclass.update.observations import Observation, read_observations
 
+#: at most this many recomputed X-ray rows are crossmatched on Dask's threaded scheduler in
+#: this process instead of a LocalCluster (no scheduler configured): see ``dask_client``
+IN_PROCESS_MAX_ROWS = 100_000
+
 
 def _crossmatch_pixels(cfg, rows: pd.DataFrame, priors: dict, out: Path) -> None:
     """The touched pixels' X-ray rows crossmatched on Dask with the parent's magnitude priors,
@@ -52,7 +57,8 @@ def _crossmatch_pixels(cfg, rows: pd.DataFrame, priors: dict, out: Path) -> None
 
     kept = {t: MagPrior.from_dict(d) if d else None for t, d in priors.items()}
     x = cfg.crossmatch
-    with dask_client(cfg.dask, local_directory=cfg.layout.dask):
+    in_process = len(rows) <= IN_PROCESS_MAX_ROWS
+    with dask_client(cfg.dask, local_directory=cfg.layout.dask, in_process=in_process):
         xray = lsdb.from_dataframe(
             rows.drop(columns=[HEALPIX], errors="ignore"), ra_column="ra", dec_column="dec"
         )
@@ -110,7 +116,7 @@ def run_update(
     from muwclass.release.model_card import find_evaluation, model_card
     from muwclass.release.run_classify_catalog import check_release_target
     from muwclass.release.writer import ReleasePartitions, write_release
-    from muwclass.runtime.sessions import spark_session
+    from muwclass.runtime.sessions import spark_session_started_early
 
     t_start = time.perf_counter()
     layout = cfg.layout
@@ -139,37 +145,43 @@ def run_update(
         )
 
     timings["plan_seconds"] = round(time.perf_counter() - t_start, 2)
-    # -- 2. astrometry, master matching, recomputation ------------------------------------
-    t0 = time.perf_counter()
-    sources_files = catalog_files(parent / "sources")
-    pixels = list(sources_files)
-    sources = lsdb.read_hats(parent / "sources")
-    gaia = (
-        None if no_astrometry or not cfg.observations.astrometry else lsdb.read_hats(layout.catalog("gaia"))
-    )
-    taken = set(lsdb.read_hats(parent / "sources", columns=["source_id"]).compute()["source_id"].astype(str))
-    folded = fold(cfg.observations, sources, gaia, fresh, pixels, taken)
-    touched = folded.pixels
-    timings["match_seconds"] = round(time.perf_counter() - t0, 2)
-
-    # -- 3. the touched pixels: X-ray rows, crossmatch, classification -------------------
-    columns = [n for n, _ in output_columns(family.classes)]
-    work = layout.update_work
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    if touched:
-        old_rows = pd.concat(
-            [pq.read_table(sources_files[p]).to_pandas() for p in touched], ignore_index=True
+    with contextlib.ExitStack() as engines:
+        # the JVM starts while the observations are matched and the pixels crossmatched
+        spark_ready = spark_session_started_early(engines, cfg.spark, app_name="muwclass-update")
+        # -- 2. astrometry, master matching, recomputation ------------------------------------
+        t0 = time.perf_counter()
+        sources_files = catalog_files(parent / "sources")
+        pixels = list(sources_files)
+        sources = lsdb.read_hats(parent / "sources")
+        gaia = (
+            None
+            if no_astrometry or not cfg.observations.astrometry
+            else lsdb.read_hats(layout.catalog("gaia"))
         )
-        rows = replace_rows(old_rows, folded.recomputed)
-        t0 = time.perf_counter()
-        _crossmatch_pixels(cfg, rows, manifest["crossmatch"]["mag_priors"], work / "xmatch")
-        timings["crossmatch_seconds"] = round(time.perf_counter() - t0, 2)
-        draws = resolve_draws(cfg.confidence.draws, manifest.get("draws"))
-        t0 = time.perf_counter()
-        with spark_session(cfg.spark, app_name="muwclass-update") as spark:
+        taken = set(
+            lsdb.read_hats(parent / "sources", columns=["source_id"]).compute()["source_id"].astype(str)
+        )
+        folded = fold(cfg.observations, sources, gaia, fresh, pixels, taken)
+        touched = folded.pixels
+        timings["match_seconds"] = round(time.perf_counter() - t0, 2)
+
+        # -- 3. the touched pixels: X-ray rows, crossmatch, classification -------------------
+        columns = [n for n, _ in output_columns(family.classes)]
+        work = layout.update_work
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        if touched:
+            old_rows = pd.concat(
+                [pq.read_table(sources_files[p]).to_pandas() for p in touched], ignore_index=True
+            )
+            rows = replace_rows(old_rows, folded.recomputed)
+            t0 = time.perf_counter()
+            _crossmatch_pixels(cfg, rows, manifest["crossmatch"]["mag_priors"], work / "xmatch")
+            timings["crossmatch_seconds"] = round(time.perf_counter() - t0, 2)
+            draws = resolve_draws(cfg.confidence.draws, manifest.get("draws"))
+            t0 = time.perf_counter()
             counts = classify_on_spark(
-                spark,
+                spark_ready.result(),
                 work / "xmatch",
                 family,
                 draws,
@@ -177,10 +189,10 @@ def run_update(
                 work / "classified",
                 progress=progress,
             )
-        timings["spark_classify_seconds"] = round(time.perf_counter() - t0, 2)
-    else:  # every detection confused or outside the partitions: the release as it was, plus the record
-        rows = pd.DataFrame(columns=["source_id"])
-        counts = {"rows_in": 0}
+            timings["spark_classify_seconds"] = round(time.perf_counter() - t0, 2)
+        else:  # every detection confused or outside the partitions: the release as it was, plus the record
+            rows = pd.DataFrame(columns=["source_id"])
+            counts = {"rows_in": 0}
     classified, quarantine_new = read_outputs(work / "classified", columns)
 
     # -- 4. the new version ----------------------------------------------------------------
@@ -236,6 +248,7 @@ def run_update(
         rows,
         shared_sources={p: f for p, f in sources_files.items() if p not in touched},
         shared_classified=shared,
+        parent=parent,
     )
     t_write = time.perf_counter()
     path = write_release(

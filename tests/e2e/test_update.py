@@ -226,6 +226,10 @@ def test_update_equals_a_full_run_with_the_observations(released, updated, data_
     pd.testing.assert_frame_equal(a[exact], b[exact])
     # the outlier score's nearest-neighbour distances are summed in a batch-dependent order
     np.testing.assert_allclose(a["outlier_score"], b["outlier_score"], rtol=1e-12)
+    # the update's CSV copies the untouched pixels' rows from v1's file; the full run formats
+    # every row: the same table
+    csv_a, csv_b = (pd.read_csv(r / "classified.csv") for r in (updated[0], cfg.layout.releases / "full"))
+    pd.testing.assert_frame_equal(csv_a, csv_b, check_exact=False, rtol=1e-9)
     # a later update with the same observations knows they are in
     again = _muwclass(
         "update", "--conf", full, "--observations", *[data_dir / o for o in OBS], "--no-progress"
