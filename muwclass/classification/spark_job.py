@@ -25,9 +25,27 @@ ARROW_BATCH_ROWS = 10_000  # rows per Arrow batch handed back to the JVM
 
 def task_count(n_rows: int, cores: int) -> int:
     """Tasks of about ``ROWS_PER_TASK`` rows, a multiple of the cores (an odd count on 2 cores
-    leaves one core idle for the whole last wave), at least two per core."""
+    leaves one core idle for the whole last wave), at least two per core; one per core when
+    that one wave holds at most ``ROWS_PER_TASK`` rows per task (an update's few thousand rows:
+    a task has a fixed cost of ~0.9 s, its draws' predict calls, measured on 700-2,900 rows)."""
+    if n_rows <= ROWS_PER_TASK * cores:
+        return cores
     waves = -(-max(1, round(n_rows / ROWS_PER_TASK)) // cores)
     return max(2, waves) * cores
+
+
+def warm_up(spark) -> None:
+    """Start a Python worker on every core and import the classifier in it (the workers are
+    reused), so that a small job that follows pays neither: run it where the wait is hidden,
+    as :func:`muwclass.runtime.sessions.spark_session_started_early` does."""
+    cores = spark.sparkContext.defaultParallelism
+
+    def imported(batches):
+        import muwclass.classification.predict  # noqa: F401  (the import is the point)
+
+        yield from batches
+
+    spark.range(cores, numPartitions=cores).mapInPandas(imported, "id long").collect()
 
 
 def dataset_dir(catalog: Path) -> Path | None:
