@@ -114,16 +114,25 @@ def _model_inputs(model, df: pd.DataFrame) -> list[str]:
     return [c for c in input_columns(fs) if c in df.columns]
 
 
+#: rows per ``predict_proba`` call: the draws of a small group of sources are stacked into one
+#: call up to this size. A forest call costs 6-7 ms whatever its size (80 trees), so 100 draws of
+#: 194 sources took 0.88 s one call per draw and 0.16 s stacked, 470 sources 1.0 s vs 0.28 s;
+#: at 1,484 sources (148,000 rows stacked) it was already about even, and much larger inputs
+#: lose the forest traversal's cache: groups of this size or more keep one call per draw.
+ROWS_PER_CALL = 20_000
+
+
 def monte_carlo_proba(
-    model, df: pd.DataFrame, n_draws: int, seed: int, id_column: str = "source_id", stacked: bool = False
+    model, df: pd.DataFrame, n_draws: int, seed: int, id_column: str = "source_id"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation over ``n_draws`` of ``model.predict_proba`` (sources x classes).
 
     Each draw is a lean frame of the numeric columns the model reads (measured: 17% faster per
-    draw than assigning into the whole input; stacking several draws into one call was slower:
-    the forest's traversal loses its cache on larger inputs). ``stacked`` predicts all draws
-    in one call instead, for a handful of sources (a leave-one-out fold: one source, where a
-    call per draw would cost the forest's per-call overhead a hundred times).
+    draw than assigning into the whole input). The draws of few sources are stacked into one
+    call (:data:`ROWS_PER_CALL`); a source's probabilities in a draw do not depend on which
+    rows share the call, and the sums run over the draws in order either way, so the numbers
+    are the same bit for bit however the sources are grouped (a Spark task, an update's few
+    pixels, a leave-one-out fold of one source).
     """
     if n_draws < 1:
         raise ValueError(f"confidence draws must be >= 1, got {n_draws}")
@@ -136,33 +145,27 @@ def monte_carlo_proba(
         for c in inputs
         if c not in measured
     }  # the same in every draw
-    index = pd.RangeIndex(len(df))
-    if stacked:
-        draws = [draw_columns(measured, normal[d]) for d in range(n_draws)]
+    per_call = max(1, min(n_draws, ROWS_PER_CALL // max(1, len(df))))
+
+    def predict(draws: range) -> np.ndarray:  # (draws, sources, classes)
+        drawn = [draw_columns(measured, normal[d]) for d in draws]  # also errors, match probabilities
         frame = pd.DataFrame(
             {
-                c: np.concatenate([drawn[c] for drawn in draws])
-                if c in measured
-                else np.tile(base[c], n_draws)
+                c: np.concatenate([d[c] for d in drawn]) if c in measured else np.tile(base[c], len(draws))
                 for c in inputs
             }
         )
-        proba = model.predict_proba(frame).reshape(n_draws, len(df), -1)
-        return proba.mean(axis=0), proba.std(axis=0)
+        return model.predict_proba(frame).reshape(len(draws), len(df), -1)
 
-    def predict(d: int) -> np.ndarray:
-        drawn = draw_columns(measured, normal[d])  # also errors, match probabilities, runner-ups
-        return model.predict_proba(
-            pd.DataFrame({c: drawn[c] if c in drawn else base[c] for c in inputs}, index=index)
-        )
-
-    first = predict(0)
-    shift = np.zeros_like(first)  # sums of deviations from the first draw: no cancellation
-    shift_sq = np.zeros_like(first)
-    for d in range(1, n_draws):
-        dev = predict(d) - first
-        shift += dev
-        shift_sq += dev * dev
+    first = shift = shift_sq = None  # sums of deviations from the first draw: no cancellation
+    for start in range(0, n_draws, per_call):
+        for proba in predict(range(start, min(n_draws, start + per_call))):
+            if first is None:
+                first, shift, shift_sq = proba, np.zeros_like(proba), np.zeros_like(proba)
+                continue
+            dev = proba - first
+            shift += dev
+            shift_sq += dev * dev
     mean_dev = shift / n_draws
     std = np.sqrt(np.clip(shift_sq / n_draws - mean_dev * mean_dev, 0.0, None))
     return first + mean_dev, std

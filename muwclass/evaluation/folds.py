@@ -116,7 +116,7 @@ def fit_predict_fold(
     mc_proba = ct = None
     if draws:
         test = X.iloc[test_index].reset_index(drop=True)
-        mean, std = monte_carlo_proba(pipe, test, draws, draw_seed, stacked=len(test_index) * draws <= 50_000)
+        mean, std = monte_carlo_proba(pipe, test, draws, draw_seed)
         fitted = [str(c) for c in pipe.classes_]
         mc_proba = _in_class_order(mean, fitted, classes)
         ct = confidence_table(mean, std, fitted)["CT"].to_numpy(dtype=float)

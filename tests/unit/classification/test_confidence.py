@@ -125,14 +125,25 @@ def test_lean_draw_frames_give_the_probabilities_of_the_whole_rows(fitted):
     assert np.array_equal(mean, pipe.predict_proba(exact))
 
 
-def test_stacked_draws_give_the_same_numbers(data_dir):
+def test_draws_stacked_into_calls_give_the_same_numbers_bit_for_bit(data_dir, monkeypatch):
+    """However many draws share a predict call (a source alone in a leave-one-out fold, a few
+    thousand in an update's task, 20,000 in the full run's), a source gets the same numbers."""
+    from muwclass.classification import confidence
+
     td = load_training_set(data_dir / "td" / "TD_Yang2022.csv")
     td = pd.concat([g.head(30) for _, g in td.groupby("label")], ignore_index=True)
     pipe = build_pipeline(ModelConfig(params={"n_estimators": 10})).fit(
         td, td["label"].to_numpy(dtype=object)
     )
-    rows = td.drop(columns=["label"]).head(5)
-    mean, std = monte_carlo_proba(pipe, rows, 20, seed=3)
-    mean_s, std_s = monte_carlo_proba(pipe, rows, 20, seed=3, stacked=True)
-    assert np.allclose(mean, mean_s, atol=1e-12) and np.allclose(std, std_s, atol=1e-9)
+    rows = td.drop(columns=["label"]).head(7)
+    results = {}
+    for rows_per_call in (1, 7 * 3, 7 * 20):  # one draw per call, three, all twenty
+        monkeypatch.setattr(confidence, "ROWS_PER_CALL", rows_per_call)
+        results[rows_per_call] = monte_carlo_proba(pipe, rows, 20, seed=3)
+        # each source alone, its draws stacked, gives its row of the group's result
+        alone = monte_carlo_proba(pipe, rows.iloc[[4]], 20, seed=3)
+        assert np.array_equal(alone[0][0], results[rows_per_call][0][4])
+    (mean, std), *others = results.values()
+    for m, s in others:
+        assert np.array_equal(mean, m) and np.array_equal(std, s)
     assert (std > 0).any()  # the draws do move the probabilities
