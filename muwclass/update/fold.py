@@ -60,23 +60,13 @@ class Folded:
         }
 
 
-def cone(catalog, rows: pd.DataFrame):
-    """The lazy lsdb catalog of the rows of ``catalog`` within the circle around ``rows``
-    (plus the margin)."""
+def cone(catalog, rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of an lsdb catalog within the circle around ``rows`` (plus the margin)."""
     c = SkyCoord(rows["ra"].to_numpy(float) * u.deg, rows["dec"].to_numpy(float) * u.deg)
     centre = SkyCoord(c.cartesian.mean(), representation_type="cartesian").spherical
     ra, dec = float(centre.lon.wrap_at(360 * u.deg).deg), float(centre.lat.deg)
     radius = float(SkyCoord(ra * u.deg, dec * u.deg).separation(c).max().arcsec) + CONE_MARGIN_ARCMIN * 60
-    return catalog.cone_search(ra, dec, radius)
-
-
-def computed(cones: list) -> list[pd.DataFrame]:
-    """Several lazy cone searches computed together: Dask runs them side by side (ten
-    observations' cones: 9.2 s one after another on 2 cores)."""
-    import dask
-
-    frames = dask.compute(*[c.to_dask_dataframe(divisions=False) for c in cones]) if cones else []
-    return [pd.DataFrame(f).reset_index(drop=True) for f in frames]
+    return pd.DataFrame(catalog.cone_search(ra, dec, radius).compute()).reset_index(drop=True)
 
 
 def fold(
@@ -88,16 +78,16 @@ def fold(
     taken_names: set[str],
 ) -> Folded:
     """Tie, match and recompute (lsdb catalogs in; ``gaia_catalog`` None = no astrometry)."""
-    solutions, applied = [], []
+    solutions, applied, near = [], [], []
     tie = astrometry.AstrometrySettings(
         min_matches=settings.min_matches, match_radius_arcsec=settings.match_radius_arcsec
     )
-    ordered = [o for o in sorted(observations, key=lambda o: o.obsid) if len(o.detections)]
-    around = computed([cone(gaia_catalog, o.detections) for o in ordered]) if gaia_catalog is not None else []
-    for i, o in enumerate(ordered):
+    for o in sorted(observations, key=lambda o: o.obsid):
         detections = o.detections
+        if len(detections) == 0:
+            continue
         if gaia_catalog is not None:
-            solution = astrometry.solve(o.obsid, detections, around[i], tie)
+            solution = astrometry.solve(o.obsid, detections, cone(gaia_catalog, detections), tie)
             detections = astrometry.apply(detections, solution)
             solutions.append(solution.as_dict())
             console.print(
@@ -106,7 +96,7 @@ def fold(
                 f'{solution.residual_before_arcsec:.3f}" -> {solution.residual_after_arcsec:.3f}"'
             )
         applied.append((o.obsid, detections))
-    near = computed([cone(masters_catalog, detections) for _, detections in applied])
+        near.append(cone(masters_catalog, detections))
     masters = (
         pd.concat(near, ignore_index=True).drop_duplicates("source_id").reset_index(drop=True)
         if near
