@@ -66,7 +66,9 @@ def cone(catalog, rows: pd.DataFrame) -> pd.DataFrame:
     centre = SkyCoord(c.cartesian.mean(), representation_type="cartesian").spherical
     ra, dec = float(centre.lon.wrap_at(360 * u.deg).deg), float(centre.lat.deg)
     radius = float(SkyCoord(ra * u.deg, dec * u.deg).separation(c).max().arcsec) + CONE_MARGIN_ARCMIN * 60
-    return pd.DataFrame(catalog.cone_search(ra, dec, radius).compute()).reset_index(drop=True)
+    return pd.DataFrame(catalog.cone_search(ra, dec, radius).compute(progress_bar=False)).reset_index(
+        drop=True
+    )
 
 
 def fold(
@@ -181,7 +183,7 @@ def fold_catalog(cfg, observations: list[Observation], catalog_dir, out_dir) -> 
     pixels = list(files)
     masters = lsdb.read_hats(catalog_dir)
     gaia = lsdb.read_hats(cfg.layout.catalog("gaia")) if cfg.observations.astrometry else None
-    taken = set(masters[["source_id"]].compute()["source_id"].astype(str))
+    taken = set(masters[["source_id"]].compute(progress_bar=False)["source_id"].astype(str))
     folded = fold(cfg.observations, masters, gaia, observations, pixels, taken)
     old = [pq.read_table(files[p]).to_pandas() for p in folded.pixels]
     rows = replace_rows(pd.concat(old, ignore_index=True), folded.recomputed) if old else pd.DataFrame()

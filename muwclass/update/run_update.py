@@ -48,7 +48,13 @@ IN_PROCESS_MAX_ROWS = 100_000
 
 
 def _crossmatch_pixels(
-    cfg, rows: pd.DataFrame, pixels: list[HealpixPixel], priors: dict, work: Path, out: Path
+    cfg,
+    rows: pd.DataFrame,
+    pixels: list[HealpixPixel],
+    priors: dict,
+    work: Path,
+    out: Path,
+    progress: bool = True,
 ) -> None:
     """The touched pixels' X-ray rows crossmatched on Dask with the parent's magnitude priors,
     written as the crossmatch job writes ``hats/xmatch`` (one Parquet file here).
@@ -70,7 +76,9 @@ def _crossmatch_pixels(
     with dask_client(cfg.dask, local_directory=cfg.layout.dask, in_process=in_process):
         xray = lsdb.read_hats(work)
         mws = {t: lsdb.read_hats(cfg.layout.catalog(t)) for t in x.targets}
-        best = crossmatch_chain(x, xray, mws, cache_dir=cfg.layout.cache, priors=kept).best.compute()
+        best = crossmatch_chain(x, xray, mws, cache_dir=cfg.layout.cache, priors=kept).best.compute(
+            progress_bar=progress
+        )
     best = pd.DataFrame(best).reset_index()
     best = best.drop(columns=[c for c in ("index",) if c in best])
     out.mkdir(parents=True)
@@ -168,7 +176,9 @@ def run_update(
             else lsdb.read_hats(layout.catalog("gaia"))
         )
         taken = set(
-            lsdb.read_hats(parent / "sources", columns=["source_id"]).compute()["source_id"].astype(str)
+            lsdb.read_hats(parent / "sources", columns=["source_id"])
+            .compute(progress_bar=False)["source_id"]
+            .astype(str)
         )
         folded = fold(cfg.observations, sources, gaia, fresh, pixels, taken)
         touched = folded.pixels
@@ -186,7 +196,13 @@ def run_update(
             rows = replace_rows(old_rows, folded.recomputed)
             t0 = time.perf_counter()
             _crossmatch_pixels(
-                cfg, rows, touched, manifest["crossmatch"]["mag_priors"], work / "xray", work / "xmatch"
+                cfg,
+                rows,
+                touched,
+                manifest["crossmatch"]["mag_priors"],
+                work / "xray",
+                work / "xmatch",
+                progress,
             )
             timings["crossmatch_seconds"] = round(time.perf_counter() - t0, 2)
             draws = resolve_draws(cfg.confidence.draws, manifest.get("draws"))
