@@ -10,7 +10,10 @@ the previous release untouched and no half-written version.
 
 Both HATS tables are partitioned like the X-ray catalog (its HEALPix pixels, passed in as
 :class:`ReleasePartitions`), so an incremental update rewrites only the pixels it touched and
-hard-links the others from its parent version (:mod:`muwclass.io.hats_pixels`).
+hard-links the others from its parent version (:mod:`muwclass.io.hats_pixels`). The
+whole-table CSV is written pixel by pixel with each pixel's byte range in the manifest
+(``classified_csv_blocks``), so that an update copies the untouched pixels' rows from its
+parent's CSV instead of formatting 317,000 rows again (9.7 s at scale 1.0).
 """
 
 from __future__ import annotations
