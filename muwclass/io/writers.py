@@ -9,7 +9,6 @@ the scale-1.0 synthetic release (317,000 rows, 38 columns): pandas formats the w
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,23 +80,13 @@ def write_csv_blocks(
 
 
 def _copy_exactly(src, out, length: int) -> None:
-    before = out.tell()
-    shutil.copyfileobj(_Limited(src, length), out, 2**22)
-    if out.tell() - before != length:
-        raise OSError(f"{src.name}: shorter than the {length} bytes its manifest records")
-
-
-class _Limited:
-    """A read-only view of the next ``length`` bytes of a file object."""
-
-    def __init__(self, src, length: int):
-        self.src, self.left = src, length
-
-    def read(self, n: int = -1) -> bytes:
-        n = self.left if n < 0 else min(n, self.left)
-        data = self.src.read(n)
-        self.left -= len(data)
-        return data
+    left = length
+    while left:
+        data = src.read(min(left, 2**22))
+        if not data:
+            raise OSError(f"{src.name}: shorter than the {length} bytes its manifest records")
+        out.write(data)
+        left -= len(data)
 
 
 #: a text cell starting with one of these is a formula to a spreadsheet (CSV injection)

@@ -12,9 +12,11 @@ the release's partitions are fixed between versions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from hats.pixel_math import HealpixPixel
@@ -121,6 +123,18 @@ def fold(
     return Folded(recomputed, matches, solutions, touched)
 
 
+def master_names(catalog) -> set[str]:
+    """The name of every master source in an lsdb catalog (new sources must not take one)."""
+    return set(catalog[["source_id"]].compute(progress_bar=False)["source_id"].astype(str))
+
+
+def touched_rows(files: dict[HealpixPixel, Path], folded: Folded) -> pd.DataFrame:
+    """The X-ray master rows of the touched pixels (partition ``files``) with the recomputed
+    and new sources in (:func:`replace_rows`); empty when no pixel was touched."""
+    old = [pq.read_table(files[p]).to_pandas() for p in folded.pixels]
+    return replace_rows(pd.concat(old, ignore_index=True), folded.recomputed) if old else pd.DataFrame()
+
+
 def replace_rows(rows: pd.DataFrame, recomputed: pd.DataFrame) -> pd.DataFrame:
     """``rows`` (X-ray master rows of some pixels) with the recomputed sources replacing theirs
     and the new ones added, in ``rows``'s columns and dtypes; the spatial index recomputed."""
@@ -174,7 +188,6 @@ def fold_catalog(cfg, observations: list[Observation], catalog_dir, out_dir) -> 
     import shutil
 
     import lsdb
-    import pyarrow.parquet as pq
 
     from muwclass.io.atomic import publish
     from muwclass.io.hats_pixels import catalog_files, write_pixel_catalog
@@ -183,10 +196,8 @@ def fold_catalog(cfg, observations: list[Observation], catalog_dir, out_dir) -> 
     pixels = list(files)
     masters = lsdb.read_hats(catalog_dir)
     gaia = lsdb.read_hats(cfg.layout.catalog("gaia")) if cfg.observations.astrometry else None
-    taken = set(masters[["source_id"]].compute(progress_bar=False)["source_id"].astype(str))
-    folded = fold(cfg.observations, masters, gaia, observations, pixels, taken)
-    old = [pq.read_table(files[p]).to_pandas() for p in folded.pixels]
-    rows = replace_rows(pd.concat(old, ignore_index=True), folded.recomputed) if old else pd.DataFrame()
+    folded = fold(cfg.observations, masters, gaia, observations, pixels, master_names(masters))
+    rows = touched_rows(files, folded)
     tmp = out_dir.with_name(f".{out_dir.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     shared = {p: f for p, f in files.items() if p not in folded.pixels}

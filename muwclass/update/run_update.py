@@ -39,7 +39,7 @@ from muwclass.io.atomic import read_json
 from muwclass.io.hats_pixels import HEALPIX, catalog_files, write_pixel_catalog
 from muwclass.release.diff import find_release, print_summary, release_diff, summarize
 from muwclass.runtime.progress import console
-from muwclass.update.fold import fold, replace_rows
+from muwclass.update.fold import fold, master_names, touched_rows
 from muwclass.update.observations import Observation, read_observations
 
 #: at most this many recomputed X-ray rows are crossmatched on Dask's threaded scheduler in
@@ -175,12 +175,7 @@ def run_update(
             if no_astrometry or not cfg.observations.astrometry
             else lsdb.read_hats(layout.catalog("gaia"))
         )
-        taken = set(
-            lsdb.read_hats(parent / "sources", columns=["source_id"])
-            .compute(progress_bar=False)["source_id"]
-            .astype(str)
-        )
-        folded = fold(cfg.observations, sources, gaia, fresh, pixels, taken)
+        folded = fold(cfg.observations, sources, gaia, fresh, pixels, master_names(sources))
         touched = folded.pixels
         timings["match_seconds"] = round(time.perf_counter() - t0, 2)
 
@@ -190,10 +185,7 @@ def run_update(
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         if touched:
-            old_rows = pd.concat(
-                [pq.read_table(sources_files[p]).to_pandas() for p in touched], ignore_index=True
-            )
-            rows = replace_rows(old_rows, folded.recomputed)
+            rows = touched_rows(sources_files, folded)
             t0 = time.perf_counter()
             _crossmatch_pixels(
                 cfg,
