@@ -112,9 +112,10 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
 
 def _fits_ready(df: pd.DataFrame) -> dict[str, np.ndarray]:
     """Columns FITS can hold: text as ASCII bytes ('' for missing; str where it is not ASCII,
-    which astropy then refuses by name), nullable booleans as bool, nullable/Arrow numbers as
-    float with NaN for missing. Handing astropy bytes instead of str objects: the scale-1.0
-    release's FITS in 1.4 s instead of 4.7 s (astropy encodes str cell by cell)."""
+    which astropy then refuses, as before, with Python's UnicodeEncodeError naming no column),
+    nullable booleans as bool, nullable/Arrow numbers as float with NaN for missing. Handing
+    astropy bytes instead of str objects: the scale-1.0 release's FITS in 1.4 s instead of
+    4.7 s (astropy encodes str cell by cell)."""
     out = {}
     for c in df.columns:
         col = df[c]
