@@ -55,3 +55,7 @@ class ReleaseError(MuwclassError, RuntimeError):
 
 class OutputError(MuwclassError, ValueError):
     """An output location that cannot be written, or that holds something muwclass did not write."""
+
+
+class StorageError(MuwclassError, OSError):
+    """An object store that cannot be reached or refuses a request, named by its endpoint."""

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
-import shutil
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -21,7 +19,7 @@ import joblib
 
 from muwclass import __version__
 from muwclass.errors import ModelError
-from muwclass.io.atomic import publish
+from muwclass.io.atomic import partial_dir, publish
 
 VERSIONED_PACKAGES = ("scikit-learn", "imbalanced-learn", "numpy", "pandas", "scipy")
 MODEL_FILE = "model.joblib"
@@ -51,9 +49,7 @@ def save_model(pipeline, provenance: dict, models_dir: Path) -> Path:
     """Write ``models_dir/<id>/`` (pipeline + provenance) atomically; return the directory."""
     mid = model_id(provenance)
     final = Path(models_dir) / mid
-    tmp = final.with_name(f".{mid}.partial-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = partial_dir(final)
     joblib.dump(pipeline, tmp / MODEL_FILE, compress=3)
     record = {**provenance, "model_id": mid, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     (tmp / PROVENANCE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")

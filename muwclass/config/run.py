@@ -15,12 +15,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 from upath import UPath
 
 from muwclass.errors import ConfigError, OutputError
 from muwclass.io.layout import WorkLayout
 from muwclass.io.products import check_name
+from muwclass.io.storage import is_url, location
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONF_DIR = REPO_ROOT / "conf"
@@ -270,6 +279,11 @@ class RunConfig(_Strict):
 
     data_dir: Path | UPath
     work_dir: Path | UPath
+    # fsspec options of URL paths (s3fs: endpoint_url, key, secret, client_kwargs, ...). A value
+    # may reference an environment variable as ${NAME}: it is kept as written here (so a
+    # manifest's copy of the configuration never holds a secret) and resolved into the paths
+    # only (muwclass.io.storage). Without options s3fs reads the environment and ~/.aws.
+    storage_options: dict[str, Any] = Field(default_factory=dict)
     catalogs_dir: Path = REPO_ROOT / "catalogs"
     spark: SparkConfig = SparkConfig()
     dask: DaskConfig = DaskConfig()
@@ -287,6 +301,12 @@ class RunConfig(_Strict):
     observations: ObservationsConfig = ObservationsConfig()
     field: FieldConfig | None = None  # `muwclass field` only
     source_file: Path | None = None
+
+    @field_serializer("data_dir", "work_dir")
+    def _path_as_text(self, path: Path | UPath) -> str:
+        # upath's own pydantic serializer writes the storage options, credentials included,
+        # into every dump (the release manifest's copy of the configuration): only the URL.
+        return str(path)
 
     @model_validator(mode="after")
     def _check_paths(self) -> RunConfig:
@@ -311,7 +331,7 @@ class RunConfig(_Strict):
     @property
     def layout(self) -> WorkLayout:
         """Every path this run builds under ``work_dir``."""
-        return WorkLayout(Path(self.work_dir), self.synth.out)
+        return WorkLayout(self.work_dir, self.synth.out)
 
 
 def format_validation_error(path: Path, err: ValidationError) -> str:
@@ -329,11 +349,11 @@ def format_validation_error(path: Path, err: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def _resolve(base: Path, value: str | Path) -> Path:
+def _resolve(base: Path, value: str | Path, storage_options: dict | None = None, where: str = "") -> Path:
     """Local paths resolve against the repository; URLs (s3://, https://) stay URLs."""
     text = os.path.expandvars(str(value))
-    if "://" in text:
-        return UPath(text)
+    if is_url(text):
+        return location(text, storage_options, where)
     p = Path(text).expanduser()
     return p if p.is_absolute() else (base / p).resolve()
 
@@ -401,7 +421,10 @@ def load_run_config(
             raise ConfigError(f"{path}: missing required key '{key}'")
         if not isinstance(raw[key], (str, Path)):
             raise ConfigError(f"{path}: key '{key}' must be a path string, got {raw[key]!r}")
-        raw[key] = _resolve(REPO_ROOT, raw[key])
+        options = raw.get("storage_options") or {}
+        if not isinstance(options, dict):
+            raise ConfigError(f"{path}: key 'storage_options' must be a mapping, got {options!r}")
+        raw[key] = _resolve(REPO_ROOT, raw[key], options, str(path))
     if "catalogs_dir" in raw:
         raw["catalogs_dir"] = _resolve(REPO_ROOT, raw["catalogs_dir"])
     raw["source_file"] = path.resolve()

@@ -21,16 +21,15 @@ import lsdb
 from muwclass.config.run import RunConfig
 from muwclass.crossmatch.chain import crossmatch_chain
 from muwclass.errors import AccountingError, ConfigError
-from muwclass.io.atomic import publish, write_json
+from muwclass.io.atomic import partial_dir, publish, write_json
 from muwclass.runtime.progress import console
 from muwclass.runtime.sessions import dask_client
 
 
 def write_catalog_atomic(catalog: lsdb.Catalog, path: Path, name: str, progress: bool = True) -> None:
     """lsdb ``write_catalog`` into a hidden folder beside ``path``, then publish it."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    catalog.write_catalog(tmp, catalog_name=name, progress_bar=progress)
+    tmp = partial_dir(path)
+    catalog.write_catalog(tmp, catalog_name=name, progress_bar=progress, overwrite=True)
     publish(tmp, path, "hats")
 
 

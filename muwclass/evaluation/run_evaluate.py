@@ -12,8 +12,6 @@ fold refits the whole pipeline, oversampling included, on its training part). Wr
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from muwclass.evaluation.folds import LOO, CrossValidation, plan_folds, run_fold
 from muwclass.evaluation.generalisation import generalisation
 from muwclass.evaluation.metrics import classification_metrics, comparison_table, confidence_metrics
 from muwclass.evaluation.reports import write_reports
-from muwclass.io.atomic import publish
+from muwclass.io.atomic import partial_dir, publish
 from muwclass.io.products import check_output_directory
 from muwclass.runtime.progress import console
 from muwclass.runtime.sessions import spark_session
@@ -144,8 +142,7 @@ def run_evaluate(
                 f"{direction}: {g['tested']} unseen sources, accuracy {g['accuracy']:.3f}, "
                 f"balanced accuracy {g['balanced_accuracy']:.3f}; classes that move: {', '.join(g['classes_that_move']) or 'none'}"
             )
-    final, out = out, out.with_name(f".{out.name}.partial-{os.getpid()}")
-    shutil.rmtree(out, ignore_errors=True)
+    final, out = out, partial_dir(out)
     out.mkdir(parents=True)
     write_reports(out, td, y, classes, runs[main_name], results[main_name], kind)
     report = {**results[main_name], "training_set": cfg.training_set}

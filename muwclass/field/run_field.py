@@ -10,7 +10,6 @@ table, a DS9 region file, two sky maps, ``index.html`` and ``summary.json``.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from muwclass.field.data import field_config, load_field
 from muwclass.field.pipeline import classify_field, crossmatch_field, field_nh
 from muwclass.field.plots import load_image
 from muwclass.field.products import without_counterpart, write_products
-from muwclass.io.atomic import publish
+from muwclass.io.atomic import partial_dir, publish
 from muwclass.io.products import check_output_directory
 from muwclass.runtime.progress import console
 
@@ -73,9 +72,7 @@ def classify_and_write(cfg: RunConfig, draws: int, out: Path, image=None) -> dic
     timings["classify"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    partial = out.with_name(f".{out.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    partial = partial_dir(out)
     summary = write_products(
         cfg, cats, classified, rejected, family.classes, partial, image, f"{nh:.3g} cm^-2 ({nh_from})"
     )

@@ -10,13 +10,13 @@ rerun with the same inputs picks them up and one with other inputs starts clean.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from muwclass.ingest.arguments import ImportArguments
-from muwclass.io.atomic import read_json, write_json
+from muwclass.io.atomic import current, partial_path, read_json, remove_tree, write_json
 from muwclass.io.hashing import content_hash
+from muwclass.io.storage import is_object_store
 
 IMPORT_LOGIC_VERSION = "2"  # bump when staging/import logic changes the output
 
@@ -39,18 +39,21 @@ class ImportResumePlan:
 
     @property
     def partial(self) -> Path:
-        """hats-import's working collection (its own resume plan lives inside)."""
-        return self.args.layout.import_partial(self.args.key, self.digest)
+        """Where hats-import builds the collection (its own resume plan lives inside): named by
+        the hash, beside the published collection (inside it, as a generation, on an object
+        store: muwclass.io.atomic)."""
+        return partial_path(self.args.hats_dir, self.digest[:16])
 
     def finished_report(self) -> dict | None:
         """The report of a finished import of exactly these inputs, if its collection exists."""
         previous = read_json(self.args.report_path)
         done = previous and previous.get("hash") == self.digest
-        return previous if done and (self.args.hats_dir / "collection.properties").exists() else None
+        return previous if done and (current(self.args.hats_dir) / "collection.properties").exists() else None
 
     def mark_done(self, report: dict) -> None:
         """Record the finished import (written last: a kill before it means redo), then drop
         the intermediate files."""
         write_json(self.args.report_path, {**report, "hash": self.digest})
-        shutil.rmtree(self.staging, ignore_errors=True)
-        shutil.rmtree(self.partial, ignore_errors=True)
+        remove_tree(self.staging)
+        if not is_object_store(self.partial):  # on an object store it is the published generation
+            remove_tree(self.partial)

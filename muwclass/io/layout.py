@@ -29,10 +29,6 @@ class WorkLayout:
         """The HATS collection of one imported catalog."""
         return self.hats / key
 
-    def import_partial(self, key: str, digest: str) -> Path:
-        """Where hats-import builds a collection before it is published."""
-        return self.hats / ".partial" / f"{key}-{digest[:16]}"
-
     def staging(self, key: str, digest: str) -> Path:
         """Staged Parquet parts and per-file resume markers of one import."""
         return self.root / "staging" / key / digest[:16]

@@ -13,12 +13,14 @@ second, not the run.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 import time
 from pathlib import Path
 
 from muwclass.errors import OutputError
+from muwclass.io.storage import is_object_store
 
 #: the file in every directory muwclass publishes: {"kind": ..., "written": ...}
 MARKER = ".muwclass-product"
@@ -45,16 +47,19 @@ def check_name(value: str, what: str) -> str:
     return value
 
 
-def mark_product(directory: Path, kind: str) -> None:
-    """Write the marker that lets a later run recognise ``directory`` as its own ``kind``."""
+def mark_product(directory: Path, kind: str, generation: str | None = None) -> None:
+    """Write the marker that lets a later run recognise ``directory`` as its own ``kind`` (on an
+    object store it also names the current ``generation``: :mod:`muwclass.io.atomic`)."""
     payload = {"kind": kind, "written": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    (Path(directory) / MARKER).write_text(json.dumps(payload) + "\n")
+    if generation:
+        payload["generation"] = generation
+    (directory / MARKER).write_text(json.dumps(payload) + "\n")
 
 
 def product_kind(directory: Path) -> str | None:
     """The kind of muwclass product ``directory`` is by its marker, or None without one."""
     try:
-        return json.loads((Path(directory) / MARKER).read_text())["kind"]
+        return json.loads((directory / MARKER).read_text())["kind"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -65,11 +70,19 @@ def is_product(directory: Path, kind: str) -> bool:
     found = product_kind(directory)
     if found is not None:
         return found == kind
-    return any((Path(directory) / n).is_file() for n in LEGACY_SIGNATURES.get(kind, ()))
+    return any((directory / n).is_file() for n in LEGACY_SIGNATURES.get(kind, ()))
 
 
 def check_replaceable(path: Path, kind: str, what: str) -> None:
-    """Refuse to replace ``path`` unless it is absent, an empty directory, or our ``kind`` of product."""
+    """Refuse to replace ``path`` unless it is absent, an empty directory, or our ``kind`` of
+    product (on an object store: or only generations of ours, left by a first run that crashed)."""
+    if is_object_store(path):
+        entries = list(path.iterdir()) if path.exists() else []
+        if all(e.name.startswith("g-") for e in entries) or is_product(path, kind):
+            return
+        found = product_kind(path)
+        holds = f"a muwclass {found} product" if found else "objects muwclass did not write"
+        raise OutputError(f"{what} {path} holds {holds}: refusing to replace it (choose another prefix)")
     path = Path(path)
     if not (path.exists() or path.is_symlink()):
         return
@@ -97,7 +110,11 @@ def check_output_directory(path: Path, kind: str, what: str) -> None:
 
 def check_writable(path: Path, what: str, directory: bool = False) -> None:
     """Fail before any work when ``path`` cannot be written: it is a directory where a file is
-    wanted (or the reverse), a parent is a file, or the nearest existing parent is read-only."""
+    wanted (or the reverse), a parent is a file, or the nearest existing parent is read-only.
+    On an object store: a probe object can be written and deleted under ``path``."""
+    if is_object_store(path):
+        _probe_object_store(path, what)
+        return
     path = Path(path)
     if path.exists():
         if directory and not path.is_dir():
@@ -119,3 +136,14 @@ def check_writable(path: Path, what: str, directory: bool = False) -> None:
                 pass
     except OSError as exc:
         raise OutputError(f"{what} {path}: cannot write there ({exc.strerror or exc})") from None
+
+
+def _probe_object_store(path: Path, what: str) -> None:
+    from muwclass.io.storage import storage_error
+
+    probe = path.parent / f".muwclass-probe-{os.getpid()}-{time.time_ns()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except Exception as exc:  # noqa: BLE001 - fsspec back ends raise their own types
+        raise storage_error(path, exc, f"{what} {path}: cannot write there") from None

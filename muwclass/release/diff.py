@@ -15,8 +15,6 @@ the class transitions) to ``<work_dir>/diffs/<A>..<B>/``, published atomically.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +23,7 @@ import pandas as pd
 from muwclass.classification.confidence import CONFIDENT_CT
 from muwclass.config.run import RunConfig
 from muwclass.errors import ReleaseError
-from muwclass.io.atomic import publish
+from muwclass.io.atomic import partial_dir, publish
 from muwclass.io.products import check_name, check_output_directory, is_product
 from muwclass.io.writers import write_table
 from muwclass.runtime.progress import console
@@ -130,9 +128,7 @@ def run_diff(
     diff = release_diff(old, new)
     summary = {"first": names[0], "second": names[1], "rows": [len(old), len(new)], **summarize(diff)}
     final.parent.mkdir(parents=True, exist_ok=True)
-    partial = final.with_name(f".{final.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir()
+    partial = partial_dir(final)
     diff.to_parquet(partial / "diff.parquet", index=False)
     write_table(diff, partial / "diff.csv")
     (partial / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

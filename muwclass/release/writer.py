@@ -19,7 +19,6 @@ parent's CSV instead of formatting 317,000 rows again (9.7 s at scale 1.0).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ import pyarrow.parquet as pq
 from hats.pixel_math import HealpixPixel
 
 from muwclass.errors import ReleaseError
-from muwclass.io.atomic import point_latest, publish, read_json
+from muwclass.io.atomic import partial_dir, point_latest, publish, read_json
 from muwclass.io.hats_pixels import HEALPIX, catalog_files, pixel_key, with_spatial_index, write_pixel_catalog
 from muwclass.io.writers import CsvBlock, csv_header, write_csv_blocks, write_table
 from muwclass.release.index_page import write_index
@@ -109,10 +108,7 @@ def write_release(
     if final.exists() and not force:
         raise ReleaseError(f"release {final} exists (choose another --release-version or pass --force)")
     release_root.mkdir(parents=True, exist_ok=True)
-    for stale in release_root.glob(".*.partial-*"):  # left by a crashed run
-        shutil.rmtree(stale, ignore_errors=True)
-    partial = release_root / f".{version}.partial-{os.getpid()}"
-    partial.mkdir(parents=True)
+    partial = partial_dir(final)
     t0 = time.perf_counter()
     classified, csv_blocks = _write_tables(partial, version, classified, quarantine, partitions)
     _write_plots(partial, classified)

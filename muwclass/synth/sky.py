@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from muwclass import __version__
-from muwclass.io.atomic import publish
+from muwclass.io.atomic import partial_dir, publish
 from muwclass.runtime.progress import progress_bar
 from muwclass.synth.batch import build_batch
 from muwclass.synth.fields import plan_fields
@@ -83,8 +82,7 @@ def generate_sky(
     td = load_training(Path(data_dir))
     fields = plan_fields(np.random.default_rng([seed, 0]), n_fields, n_sources)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
+    staging = partial_dir(out_dir)
     writers = {k: RollingWriter(staging / k) for k in CATALOGS}
     truth: list[pa.Table] = []
     next_gaia = FIRST_GAIA_RUNNING_NUMBER

@@ -185,11 +185,10 @@ def _conform(recomputed: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
 def fold_catalog(cfg, observations: list[Observation], catalog_dir, out_dir) -> Folded:
     """A full run's folding: ``observations`` into the HATS catalog at ``catalog_dir``, written
     to ``out_dir`` (touched pixels rewritten, the others hard-linked) and published atomically."""
-    import shutil
 
     import lsdb
 
-    from muwclass.io.atomic import publish
+    from muwclass.io.atomic import partial_dir, publish
     from muwclass.io.hats_pixels import catalog_files, write_pixel_catalog
 
     files = catalog_files(catalog_dir)
@@ -198,8 +197,7 @@ def fold_catalog(cfg, observations: list[Observation], catalog_dir, out_dir) -> 
     gaia = lsdb.read_hats(cfg.layout.catalog("gaia")) if cfg.observations.astrometry else None
     folded = fold(cfg.observations, masters, gaia, observations, pixels, master_names(masters))
     rows = touched_rows(files, folded)
-    tmp = out_dir.with_name(f".{out_dir.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = partial_dir(out_dir)
     shared = {p: f for p, f in files.items() if p not in folded.pixels}
     write_pixel_catalog(tmp, out_dir.name, pixels, rows, shared)
     publish(tmp, out_dir, "hats")

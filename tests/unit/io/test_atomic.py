@@ -41,14 +41,13 @@ def test_latest_pointer_moves_in_one_step(tmp_path):
 def test_layout_names_every_built_path_under_its_root(tmp_path):
     layout = WorkLayout(tmp_path, synth_name="synthetic/synth")
     paths = [
-        layout.catalog("gaia"), layout.import_partial("gaia", "0123456789abcdef0123"), layout.staging("gaia", "0123456789abcdef"),
+        layout.catalog("gaia"), layout.staging("gaia", "0123456789abcdef"),
         layout.quarantine("gaia"), layout.import_report("gaia"), layout.candidates("gaia"), layout.downloads("gaia"),
         layout.xmatch, layout.xmatch_candidates("gaia"), layout.xmatch_work, layout.cache, layout.models,
         layout.model_index("default"), layout.evaluation("loo"), layout.classified, layout.releases, layout.field("NGC3532"),
         layout.dask, layout.crossmatch_report, layout.synth, layout.bench("x"),
     ]  # fmt: skip
     assert all(p.is_relative_to(tmp_path) for p in paths) and len(set(paths)) == len(paths)
-    assert layout.import_partial("gaia", "0123456789abcdef0123").name == "gaia-0123456789abcdef"
 
 
 def test_publish_replaces_only_its_own_kind_of_product(tmp_path):

@@ -1,0 +1,103 @@
+"""A real S3-compatible HTTP server on 127.0.0.1 for tests: moto's standalone server.
+
+``moto_server`` is a separate process (``moto_server -H 127.0.0.1 -p <port>``, the server the
+s3fs and fsspec test suites use), so requests go through HTTP exactly as to AWS or MinIO, and a
+test can stop it mid-run (:meth:`S3Server.stop`) and start it again on the same port
+(:meth:`S3Server.start`). moto keeps its buckets in memory: a restart empties them, so a test
+that needs data across a restart stops the server only while nothing is stored that it needs.
+
+Credentials are test values given to the client through ``storage_options`` (moto accepts any
+key); :data:`SECRET` is distinctive, so a test can grep every output for it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+KEY_ID = "muwclass-test-key"
+SECRET = "muwclass-s3cr3t-never-printed-7f3a"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class S3Server:
+    """One moto server process on 127.0.0.1 (``endpoint``), startable and stoppable."""
+
+    def __init__(self, log: Path) -> None:
+        self.port = _free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        exe = shutil.which("moto_server", path=str(Path(sys.executable).parent))
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [exe, "-H", "127.0.0.1", "-p", str(self.port)], stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"moto server on {self.endpoint} did not start (log {self.log})")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def storage_options(self, secret: str = SECRET) -> dict:
+        """fsspec options for this server: the secret as given (tests pass ``${NAME}``)."""
+        return {"endpoint_url": self.endpoint, "key": KEY_ID, "secret": secret}
+
+    def create_bucket(self, name: str) -> None:
+        import boto3
+
+        boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=KEY_ID,
+            aws_secret_access_key=SECRET,
+            region_name="us-east-1",
+        ).create_bucket(Bucket=name)
+
+
+@contextmanager
+def s3_server(tmp: Path, buckets: tuple[str, ...] = ("muwclass",)) -> Iterator[S3Server]:
+    """A running moto server with ``buckets`` created; stopped at the end."""
+    server = S3Server(tmp / "moto.log")
+    server.start()
+    try:
+        for bucket in buckets:
+            server.create_bucket(bucket)
+        yield server
+    finally:
+        server.stop()
+
+
+def upload_tree(server: S3Server, local: Path, url: str) -> None:
+    """Copy a local directory to ``url`` on the server (test inputs)."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(**server.storage_options())
+    fs.put(str(local), url.removeprefix("s3://"), recursive=True)
+
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
