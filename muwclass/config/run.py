@@ -284,6 +284,9 @@ class RunConfig(_Strict):
     # manifest's copy of the configuration never holds a secret) and resolved into the paths
     # only (muwclass.io.storage). Without options s3fs reads the environment and ~/.aws.
     storage_options: dict[str, Any] = Field(default_factory=dict)
+    # POSIX scratch for Dask spill and hats-import's intermediate files (WorkLayout.scratch):
+    # default under a local work_dir, or the driver's temporary directory for an object store
+    scratch_dir: Path | None = None
     catalogs_dir: Path = REPO_ROOT / "catalogs"
     spark: SparkConfig = SparkConfig()
     dask: DaskConfig = DaskConfig()
@@ -331,7 +334,7 @@ class RunConfig(_Strict):
     @property
     def layout(self) -> WorkLayout:
         """Every path this run builds under ``work_dir``."""
-        return WorkLayout(self.work_dir, self.synth.out)
+        return WorkLayout(self.work_dir, self.synth.out, self.scratch_dir)
 
 
 def format_validation_error(path: Path, err: ValidationError) -> str:
@@ -425,6 +428,12 @@ def load_run_config(
         if not isinstance(options, dict):
             raise ConfigError(f"{path}: key 'storage_options' must be a mapping, got {options!r}")
         raw[key] = _resolve(REPO_ROOT, raw[key], options, str(path))
+    if raw.get("scratch_dir"):
+        raw["scratch_dir"] = _resolve(REPO_ROOT, raw["scratch_dir"])
+        if is_url(str(raw["scratch_dir"])):
+            raise ConfigError(
+                f"{path}: key 'scratch_dir' must be a local or shared POSIX path, got {raw['scratch_dir']}"
+            )
     if "catalogs_dir" in raw:
         raw["catalogs_dir"] = _resolve(REPO_ROOT, raw["catalogs_dir"])
     raw["source_file"] = path.resolve()

@@ -18,6 +18,7 @@ from muwclass.errors import ConfigError
 from muwclass.ingest.mapping import check_columns
 from muwclass.io.layout import WorkLayout
 from muwclass.io.readers import guess_format, native_columns
+from muwclass.io.storage import is_object_store
 
 
 @dataclass
@@ -79,8 +80,11 @@ def resolve_local_files(
     files: list[Path] = []
     for pat in patterns:
         pat = pat.format(**(placeholders or {}))
-        full = pat if Path(pat).is_absolute() else str(data_dir / pat)
-        hits = sorted(Path(p) for p in glob.glob(full))
+        if is_object_store(data_dir) and not Path(pat).is_absolute():
+            hits = sorted(data_dir.glob(pat), key=str)
+        else:
+            full = pat if Path(pat).is_absolute() else str(data_dir / pat)
+            hits = sorted(Path(p) for p in glob.glob(full))
         if not hits:
             raise ConfigError(f"{where}: no input file matches '{pat}' (looked in {data_dir})")
         files += [h for h in hits if h not in files]

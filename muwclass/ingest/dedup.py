@@ -18,16 +18,17 @@ from muwclass.ingest.arguments import ImportArguments
 from muwclass.ingest.mapping import QUARANTINE_COLUMNS
 from muwclass.ingest.staging import staged_files
 from muwclass.io.atomic import atomic_path
+from muwclass.io.storage import read_parquet
 
 
 def find_duplicates(parts: list[tuple[int, Path, Path, str]], key: list[str]) -> pd.DataFrame:
     """Rows whose key was seen before: columns part, pos, row, first_part, first_row, file."""
     frames = []
     for index, part, rows, file in parts:
-        k = pq.read_table(part, columns=key).to_pandas()
+        k = read_parquet(part, columns=key).to_pandas()
         k["part"] = index
         k["pos"] = np.arange(len(k))
-        k["row"] = pq.read_table(rows).column("row").to_numpy()
+        k["row"] = read_parquet(rows).column("row").to_numpy()
         k["file"] = file
         frames.append(k)
     if not frames:
@@ -68,7 +69,7 @@ def split_duplicates(dups: pd.DataFrame, parts: dict[int, Path]) -> tuple[pd.Dat
 
     def load(i: int) -> pd.DataFrame:
         if i not in cache:
-            cache[i] = pq.read_table(parts[i]).to_pandas()
+            cache[i] = read_parquet(parts[i]).to_pandas()
         return cache[i]
 
     same = [
@@ -83,7 +84,7 @@ def without_rows(part: Path, positions: np.ndarray) -> Path:
     """A copy of a staged part without the given rows (the staged part stays as it was,
     so that a resumed run finds the same duplicates again)."""
     out = part.with_name(part.name.replace("part-", "clean-"))
-    table = pq.read_table(part)
+    table = read_parquet(part)
     keep = np.ones(table.num_rows, bool)
     keep[positions] = False
     with atomic_path(out) as tmp:

@@ -22,6 +22,7 @@ def build_collection(
     name: str,
     parts: list[Path],
     partial_root: Path,
+    scratch: Path,
     client,
     sort_column: str,
     highest_order: int,
@@ -29,21 +30,22 @@ def build_collection(
     margin_arcsec: float | None,
     progress: bool = True,
 ) -> Path:
-    """Run hats-import into ``partial_root/name``; returns the collection path."""
+    """Run hats-import into ``partial_root/name`` with its intermediate files in ``scratch``
+    (POSIX: muwclass.io.layout.WorkLayout.scratch); returns the collection path."""
     partial_root.mkdir(parents=True, exist_ok=True)
-    discard_torn_histograms(partial_root, highest_order)
+    discard_torn_histograms(scratch, highest_order)
     args = CollectionArguments(
         # hats defaults to zstd level 15, which made the reduce stage CPU-bound (about 4x
         # slower on 2 cores); level 3 files are ~10% larger.
         write_table_kwargs=WRITE_KWARGS,
         output_artifact_name=name,
         output_path=partial_root,
-        tmp_dir=partial_root / "_tmp",
+        tmp_dir=scratch,
         resume=True,
         progress_bar=progress,
         simple_progress_bar=not os.isatty(2),
     ).catalog(
-        input_file_list=[str(p) for p in parts],
+        input_file_list=list(parts),  # UPaths keep their storage options
         file_reader="parquet",
         ra_column="ra",
         dec_column="dec",
@@ -57,7 +59,7 @@ def build_collection(
     return partial_root / name
 
 
-def discard_torn_histograms(partial_root: Path, highest_order: int) -> list[Path]:
+def discard_torn_histograms(tmp_dir: Path, highest_order: int) -> list[Path]:
     """Delete histogram files a kill left half-written, so hats-import recomputes them.
 
     hats-import treats any ``map_<i>.npz`` as a finished mapping stage and writes the
@@ -65,14 +67,14 @@ def discard_torn_histograms(partial_root: Path, highest_order: int) -> list[Path
     resume fail (``EOFError: No data left in file``) instead of redoing that one step.
     """
     removed = []
-    for path in partial_root.rglob("*_histograms/*.npz"):
+    for path in tmp_dir.rglob("*_histograms/*.npz"):
         try:
             SparseHistogram.from_file(path)
         except Exception:  # noqa: BLE001 - any unreadable file is a torn write
             path.unlink()
             removed.append(path)
     full_bytes = 8 * hp.order2npix(highest_order)
-    for path in partial_root.rglob("*_mapping_histogram.npz"):
+    for path in tmp_dir.rglob("*_mapping_histogram.npz"):
         if path.stat().st_size != full_bytes:
             # The partial histograms it was built from may be gone: map again.
             path.unlink()

@@ -44,6 +44,11 @@ class ImportResumePlan:
         store: muwclass.io.atomic)."""
         return partial_path(self.args.hats_dir, self.digest[:16])
 
+    @property
+    def scratch(self) -> Path:
+        """hats-import's intermediate files and resume plan (POSIX, named by the hash)."""
+        return self.args.layout.import_scratch(self.args.key, self.digest)
+
     def finished_report(self) -> dict | None:
         """The report of a finished import of exactly these inputs, if its collection exists."""
         previous = read_json(self.args.report_path)
@@ -55,5 +60,6 @@ class ImportResumePlan:
         the intermediate files."""
         write_json(self.args.report_path, {**report, "hash": self.digest})
         remove_tree(self.staging)
+        remove_tree(self.scratch)
         if not is_object_store(self.partial):  # on an object store it is the published generation
             remove_tree(self.partial)

@@ -15,7 +15,6 @@ import time
 
 import hats
 import pandas as pd
-import pyarrow.parquet as pq
 from distributed import as_completed
 
 from muwclass.config.run import RunConfig
@@ -28,6 +27,7 @@ from muwclass.ingest.remote_inputs import plan_catalog
 from muwclass.ingest.resume_plan import ImportResumePlan
 from muwclass.ingest.staging import stage_file, staged_files
 from muwclass.io.atomic import atomic_path, publish
+from muwclass.io.storage import parquet_rows, read_parquet
 from muwclass.runtime.progress import console, progress_bar
 from muwclass.runtime.sessions import dask_client
 
@@ -68,17 +68,18 @@ def import_catalog(args: ImportArguments, client, force: bool = False, progress:
     rows_in = sum(c["rows_in"] for c in counts)
     parts, dup_quarantine, merged = resolve_duplicates(args, plan.staging, counts)
     quarantine_frames = [
-        pq.read_table(staged_files(plan.staging, c["index"])["quarantine"]).to_pandas() for c in counts
+        read_parquet(staged_files(plan.staging, c["index"])["quarantine"]).to_pandas() for c in counts
     ]
     quarantine = pd.concat([*quarantine_frames, dup_quarantine], ignore_index=True).astype(
         {c: ("int64" if c == "row" else "string") for c in QUARANTINE_COLUMNS}
     )
-    staged_rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+    staged_rows = sum(parquet_rows(p) for p in parts)
     accounting.check_nonempty(args.key, len(args.files), staged_rows, quarantine)
     collection = build_collection(
         args.key,
         parts,
         plan.partial,
+        plan.scratch,
         client,
         args.definition.sort_column,
         args.highest_order,

@@ -8,8 +8,12 @@ moving a product means changing one property, and a reader cannot drift from its
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from muwclass.io.storage import is_object_store
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,24 @@ class WorkLayout:
 
     root: Path
     synth_name: str = "synth"  # the synthetic sky's folder, relative to root (``synth.out``)
+    scratch_root: Path | None = None  # ``scratch_dir`` of the run configuration
+
+    @property
+    def scratch(self) -> Path:
+        """POSIX scratch: Dask's spill space and hats-import's intermediate files, whose resume
+        plan hats-import writes with the built-in ``open`` (a local or shared mount, never an
+        object store). Under ``root`` when that is local; else ``scratch_dir``, by default the
+        driver's temporary directory (enough for a cluster on this host; a cluster of several
+        hosts names a shared mount)."""
+        if self.scratch_root is not None:
+            return self.scratch_root
+        if not is_object_store(self.root):
+            return self.root
+        return (
+            Path(tempfile.gettempdir())
+            / "muwclass-scratch"
+            / hashlib.sha1(str(self.root).encode()).hexdigest()[:12]
+        )
 
     # --- import -------------------------------------------------------------------------
     @property
@@ -28,6 +50,10 @@ class WorkLayout:
     def catalog(self, key: str) -> Path:
         """The HATS collection of one imported catalog."""
         return self.hats / key
+
+    def import_scratch(self, key: str, digest: str) -> Path:
+        """hats-import's intermediate files of one import (its ``tmp_dir``, with its resume plan)."""
+        return self.scratch / "import_tmp" / f"{key}-{digest[:16]}"
 
     def staging(self, key: str, digest: str) -> Path:
         """Staged Parquet parts and per-file resume markers of one import."""
@@ -112,7 +138,7 @@ class WorkLayout:
     @property
     def dask(self) -> Path:
         """Dask workers' spill and scratch space."""
-        return self.root / "dask"
+        return self.scratch / "dask"
 
     @property
     def reports(self) -> Path:

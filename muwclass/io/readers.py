@@ -20,6 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from muwclass.errors import InputError
+from muwclass.io.storage import as_path, readable
 
 
 @dataclass
@@ -62,8 +63,11 @@ def guess_format(path: Path) -> str:
 
 def _csv_header(path: Path, encoding: str = "utf-8") -> list[str]:
     """The header line's column names; undecodable bytes or an overlong line are one-line errors."""
-    with open(path, "rb") as fh:
-        first = fh.readline(HEADER_LIMIT + 1)
+    with path.open("rb") as fh:
+        # readline(limit) by hand: fsspec's files take no limit
+        head = fh.read(HEADER_LIMIT + 1)
+    end = head.find(b"\n")
+    first = head if end < 0 else head[: end + 1]
     if len(first) > HEADER_LIMIT:
         raise InputError(
             f"{path}: line 1 (the header) is longer than {HEADER_LIMIT:,} bytes: not a CSV table"
@@ -113,10 +117,6 @@ def read_csv_chunks(path: Path, chunk_rows: int = 1_000_000, encoding: str = "ut
         quoted_strings_can_be_null=False,
     )
     parse = pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=False)
-    try:
-        reader = pacsv.open_csv(path, read_options=opts, parse_options=parse, convert_options=conv)
-    except pa.ArrowInvalid as exc:
-        raise _parse_error(path, exc) from None
     seen = 0  # good + bad rows so far, to number rows in file order
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
@@ -141,14 +141,19 @@ def read_csv_chunks(path: Path, chunk_rows: int = 1_000_000, encoding: str = "ut
         pending, pending_rows = [], 0
         return chunk
 
-    try:
-        for batch in reader:
-            pending.append(batch)
-            pending_rows += batch.num_rows
-            if pending_rows >= chunk_rows:
-                yield flush()
-    except pa.ArrowInvalid as exc:
-        raise _parse_error(path, exc) from None
+    with readable(path) as source:
+        try:
+            reader = pacsv.open_csv(source, read_options=opts, parse_options=parse, convert_options=conv)
+        except pa.ArrowInvalid as exc:
+            raise _parse_error(path, exc) from None
+        try:
+            for batch in reader:
+                pending.append(batch)
+                pending_rows += batch.num_rows
+                if pending_rows >= chunk_rows:
+                    yield flush()
+        except pa.ArrowInvalid as exc:
+            raise _parse_error(path, exc) from None
     if pending or bad or seen == 0:
         yield flush()
 
@@ -188,7 +193,8 @@ def _astropy_frame(path: Path, fmt: str) -> pd.DataFrame:
     from astropy.table import Table
 
     try:
-        table = Table.read(path, format=fmt)
+        with readable(path) as source:
+            table = Table.read(source, format=fmt)
     except Exception as exc:  # astropy raises many types for a bad file
         raise InputError(f"{path}: not a readable {fmt} table: {exc}") from exc
     scalar = [c for c in table.colnames if len(table[c].shape) <= 1]
@@ -202,8 +208,13 @@ def _astropy_frame(path: Path, fmt: str) -> pd.DataFrame:
 
 
 def read_parquet_chunks(path: Path, chunk_rows: int, columns: list[str] | None = None) -> Iterator[RawChunk]:
+    with readable(path) as source:
+        yield from _parquet_chunks(path, source, chunk_rows, columns)
+
+
+def _parquet_chunks(path: Path, source, chunk_rows: int, columns: list[str] | None) -> Iterator[RawChunk]:
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(source)
     except Exception as exc:
         raise InputError(f"{path}: not a readable Parquet file: {exc}") from exc
     present = set(pf.schema_arrow.names)
@@ -224,7 +235,8 @@ def native_columns(path: Path, fmt: str, encoding: str = "utf-8") -> list[str]:
     if fmt in ("csv", "candidates"):
         return _csv_header(path, encoding)
     if fmt == "parquet":
-        return pq.ParquetFile(path).schema_arrow.names
+        with readable(path) as source:
+            return pq.ParquetFile(source).schema_arrow.names
     return list(_astropy_frame(path, fmt).columns)
 
 
@@ -236,7 +248,7 @@ def read_chunks(
     encoding: str = "utf-8",
 ) -> Iterator[RawChunk]:
     """Yield native rows of any supported file in chunks of at most ``chunk_rows``."""
-    path = Path(path)
+    path = as_path(path)
     if not path.is_file():
         raise InputError(f"input file not found: {path}")
     fmt = fmt or guess_format(path)

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from upath import UPath
 
@@ -80,6 +82,11 @@ def location(
     return path
 
 
+def as_path(path: str | Path | UPath) -> Path | UPath:
+    """``path`` as a path object (strings are local paths, or URLs without options)."""
+    return path if isinstance(path, (Path, UPath)) else location(path)
+
+
 def endpoint_of(path: Path | UPath) -> str:
     """Where an object-store path lives, for error messages (the endpoint URL or the protocol;
     never an option other than the endpoint)."""
@@ -97,3 +104,31 @@ def storage_error(path: Path | UPath, exc: BaseException, doing: str) -> Excepti
 
     reason = " ".join(str(exc).split()) or type(exc).__name__
     return StorageError(f"{doing}: object store at {endpoint_of(path)} failed ({reason})")
+
+
+@contextmanager
+def readable(path: Path | UPath) -> Iterator[Path | IO[bytes]]:
+    """What a reader library (pyarrow, astropy) is given for ``path``: the local path itself
+    (memory-mapped, multi-threaded reads stay as fast as before), or an open binary file of
+    the object store (fsspec reads its ranges on demand)."""
+    if not is_object_store(path):
+        yield path
+        return
+    with path.open("rb") as handle:
+        yield handle
+
+
+def read_parquet(path: Path | UPath, columns: list[str] | None = None):
+    """A Parquet file as a :class:`pyarrow.Table`, wherever it is."""
+    import pyarrow.parquet as pq
+
+    with readable(path) as source:
+        return pq.read_table(source, columns=columns)
+
+
+def parquet_rows(path: Path | UPath) -> int:
+    """The number of rows of a Parquet file, from its footer."""
+    import pyarrow.parquet as pq
+
+    with readable(path) as source:
+        return pq.ParquetFile(source).metadata.num_rows

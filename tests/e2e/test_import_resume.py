@@ -47,12 +47,12 @@ def test_killed_import_resumes_to_identical_result(tmp_path, write_conf):
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    partial = tmp_path / "work" / "hats" / ".partial"
+    hats = tmp_path / "work" / "hats"
     deadline = time.time() + 120
     killed_in = None
     while time.time() < deadline and proc.poll() is None:
         # Wait until hats-import of the second catalog is under way, then kill everything.
-        if partial.exists() and any(p.name.startswith("gaia-") for p in partial.iterdir()):
+        if any(hats.glob(".gaia.partial-*")):
             os.killpg(proc.pid, signal.SIGKILL)
             killed_in = "gaia hats-import"
             break
@@ -67,4 +67,5 @@ def test_killed_import_resumes_to_identical_result(tmp_path, write_conf):
     assert "csc: inputs unchanged" in done.stdout + done.stderr  # finished catalogs are not redone
     for k in CATALOGS:
         pd.testing.assert_frame_equal(_frame(tmp_path / "work" / "hats" / k), ref[k])
-    assert not partial.exists() or not any(partial.iterdir())
+    assert not any(hats.glob(".*.partial-*"))  # no hats-import leftovers
+    assert not any((tmp_path / "work" / "import_tmp").glob("*"))
