@@ -40,10 +40,10 @@ def spark_env(tmp: Path) -> dict[str, str]:
 
 
 @contextmanager
-def standalone_cluster(tmp: Path, cores: int = 2, memory: str = "3g"):
+def standalone_cluster(tmp: Path, cores: int = 2, memory: str = "3g", port: int | None = None):
     """Yield the master URL of a running master + worker; both are stopped afterwards."""
     env = spark_env(tmp)
-    port, ui, worker_ui = free_port(), free_port(), free_port()
+    port, ui, worker_ui = port or free_port(), free_port(), free_port()
     spark_class = str(SPARK_HOME / "bin" / "spark-class")
     logs = tmp / "daemons.log"
     with open(logs, "ab") as log:

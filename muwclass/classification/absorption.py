@@ -22,6 +22,7 @@ import pandas as pd
 from scipy.interpolate import RegularGridInterpolator
 
 from muwclass.errors import InputError
+from muwclass.io.storage import as_path
 
 BANDS_KEV = {"s": (0.5, 1.2), "m": (1.2, 2.0), "h": (2.0, 7.0), "b": (0.5, 7.0)}
 MAG_BANDS = ("G", "BP", "RP", "J", "H", "K", "W1", "W2", "W3")
@@ -44,7 +45,7 @@ class AbsorptionTables:
 
 def load_absorption_tables(data_dir: Path) -> AbsorptionTables:
     """Read ``tables/`` of the data directory; name the file that is missing or malformed."""
-    tables = Path(data_dir) / "tables"
+    tables = as_path(data_dir) / "tables"
     flux = {}
     for band in BANDS_KEV:
         path = tables / f"abs_Fcsc_{band}.csv"
@@ -69,7 +70,8 @@ def load_absorption_tables(data_dir: Path) -> AbsorptionTables:
 def _read(path: Path, first: str, needed: list[str] = ()) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(f"absorption table {path} does not exist")
-    frame = pd.read_csv(path)
+    with as_path(path).open("rb") as source:
+        frame = pd.read_csv(source)
     missing = [c for c in (first, *needed) if c not in frame.columns]
     if missing:
         raise InputError(f"{path}: missing columns {missing}")

@@ -19,7 +19,8 @@ import joblib
 
 from muwclass import __version__
 from muwclass.errors import ModelError
-from muwclass.io.atomic import partial_dir, publish
+from muwclass.io.atomic import current, partial_dir, publish
+from muwclass.io.storage import as_path
 
 VERSIONED_PACKAGES = ("scikit-learn", "imbalanced-learn", "numpy", "pandas", "scipy")
 MODEL_FILE = "model.joblib"
@@ -48,24 +49,24 @@ def model_id(provenance: dict) -> str:
 def save_model(pipeline, provenance: dict, models_dir: Path) -> Path:
     """Write ``models_dir/<id>/`` (pipeline + provenance) atomically; return the directory."""
     mid = model_id(provenance)
-    final = Path(models_dir) / mid
+    final = models_dir / mid
     tmp = partial_dir(final)
     joblib.dump(pipeline, tmp / MODEL_FILE, compress=3)
     record = {**provenance, "model_id": mid, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     (tmp / PROVENANCE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
     publish(tmp, final, "model")
-    return final
+    return current(final)
 
 
 def find_model(models_dir: Path, provenance: dict) -> Path | None:
     """The saved model with this provenance, if one exists and is complete."""
-    path = Path(models_dir) / model_id(provenance)
+    path = current(models_dir / model_id(provenance))
     return path if (path / MODEL_FILE).is_file() and (path / PROVENANCE_FILE).is_file() else None
 
 
 def load_model(path: Path):
     """(pipeline, provenance) from a model directory, refusing pickles of other library versions."""
-    path = Path(path)
+    path = as_path(path)
     if not (path / MODEL_FILE).is_file():
         raise ModelError(f"{path}: no {MODEL_FILE} (not a model directory; run `muwclass train`)")
     provenance = json.loads((path / PROVENANCE_FILE).read_text())
@@ -75,4 +76,5 @@ def load_model(path: Path):
         raise ModelError(
             f"{path}: model was fitted with other library versions {stale}; rerun `muwclass train`"
         )
-    return joblib.load(path / MODEL_FILE), provenance
+    with (path / MODEL_FILE).open("rb") as pickled:
+        return joblib.load(pickled), provenance

@@ -9,18 +9,22 @@ the numbers do not depend on how Spark splits the data.
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from muwclass.classification.family import ModelFamily
 from muwclass.classification.inputs import required_columns, to_model_input
 from muwclass.classification.predict import classify_rows
+from muwclass.io.atomic import remove_tree, write_bytes_whole
+from muwclass.io.storage import is_url, parquet_rows, read_parquet, readable
 
 HEALPIX = "_healpix_29"
 ROWS_PER_TASK = 20_000  # rows classified together: the unit of work and of load balancing
-ARROW_BATCH_ROWS = 10_000  # rows per Arrow batch handed back to the JVM
 
 
 def task_count(n_rows: int, cores: int) -> int:
@@ -50,7 +54,6 @@ def warm_up(spark) -> None:
 
 def dataset_dir(catalog: Path) -> Path | None:
     """The Parquet dataset of a HATS catalog or of a collection's primary catalog."""
-    catalog = Path(catalog)
     if (catalog / "dataset").is_dir():
         return catalog / "dataset"
     props = catalog / "collection.properties"
@@ -60,6 +63,16 @@ def dataset_dir(catalog: Path) -> Path | None:
             if key.strip() == "hats_primary_table_url" and (catalog / value.strip() / "dataset").is_dir():
                 return catalog / value.strip() / "dataset"
     return None
+
+
+#: Arrow type of each Spark SQL type name :func:`output_columns` uses
+ARROW_TYPES = {
+    "string": pa.string(),
+    "double": pa.float64(),
+    "boolean": pa.bool_(),
+    "bigint": pa.int64(),
+    "int": pa.int32(),
+}
 
 
 def output_columns(classes: list[str]) -> list[tuple[str, str]]:
@@ -118,53 +131,170 @@ def classify_batch(
     return out[columns]
 
 
+@dataclass(frozen=True)
+class Slice:
+    """Rows ``[start, stop)`` of one Parquet partition file (a URL or a local path)."""
+
+    file: str
+    start: int
+    stop: int
+
+
+def plan_slices(dataset: Path, tasks_for) -> list[list[Slice]]:
+    """The dataset's rows cut into tasks of consecutive rows, in HEALPix order.
+
+    ``tasks_for(n_rows)`` says how many tasks. Files are taken in the order of their pixels'
+    first spatial index (HATS files hold their rows sorted by it), so a task holds neighbouring
+    sources: most tasks then fall within one or two nH bins (one ``predict_proba`` per draw and
+    bin: rows spread round-robin needed every bin in every task), and the outputs keep HATS's
+    spatial order. Results do not depend on the cut (draws are seeded per source)."""
+    files = sorted(dataset.rglob("*.parquet"), key=_first_spatial_index)
+    rows = [parquet_rows(f) for f in files]
+    total = sum(rows)
+    tasks = tasks_for(total)
+    per_task = max(1, -(-total // tasks))
+    plan: list[list[Slice]] = [[]]
+    room = per_task
+    for f, n in zip(files, rows, strict=True):
+        start = 0
+        while start < n:
+            take = min(room, n - start)
+            plan[-1].append(Slice(str(f), start, start + take))
+            start += take
+            room -= take
+            if room == 0:
+                plan.append([])
+                room = per_task
+    return [t for t in plan if t]
+
+
+def _first_spatial_index(file: Path) -> tuple[int, str]:
+    """Sort key: a HATS partition by its pixel's first spatial index; any other Parquet file
+    (an update's one-file crossmatch) after them, by name."""
+    if not file.name.startswith("Npix="):
+        return (1 << 62, file.name)
+    order = int(file.parent.parent.name.removeprefix("Norder="))
+    pixel = int(file.name.removeprefix("Npix=").removesuffix(".parquet"))
+    return (pixel << (2 * (29 - order)), "")
+
+
+def read_slice(piece: Slice, columns: list[str], storage_options: dict) -> pd.DataFrame:
+    """The rows of one slice, reading only the row groups it overlaps and only ``columns``."""
+    import pyarrow.parquet as pq
+
+    path = _worker_path(piece.file, storage_options)
+    with readable(path) as source:
+        pf = pq.ParquetFile(source)
+        present = [c for c in columns if c in pf.schema_arrow.names]
+        groups, first, offset = [], None, 0
+        for g in range(pf.metadata.num_row_groups):
+            n = pf.metadata.row_group(g).num_rows
+            if offset < piece.stop and offset + n > piece.start:
+                groups.append(g)
+                first = offset if first is None else first
+            offset += n
+        table = pf.read_row_groups(groups, columns=present) if groups else pa.table({})
+    return table.slice(piece.start - (first or 0), piece.stop - piece.start).to_pandas()
+
+
+def _worker_path(text: str, storage_options: dict) -> Path:
+    # options arrive resolved (the broadcast): build the path without resolving them again
+    from upath import UPath
+
+    return UPath(text, **storage_options) if is_url(text) else Path(text)
+
+
+def write_task_output(
+    out: pd.DataFrame, out_dir: Path, task: int, types: list[tuple[str, str]]
+) -> dict[str, int]:
+    """One task's rows as ``out_dir/status=<status>/part-<task>.parquet``, each file written
+    whole (a retried task rewrites the same names with the same rows), with the column types of
+    :func:`output_columns`; returns the counts."""
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([(n, ARROW_TYPES[t]) for n, t in types if n != "status"])
+    counts = {}
+    for status in ("classified", "quarantined"):
+        part = out[out["status"] == status]
+        counts[status] = len(part)
+        if len(part):
+            buffer = pa.BufferOutputStream()
+            table = pa.Table.from_pandas(part[schema.names], schema=schema, preserve_index=False)
+            pq.write_table(table, buffer)
+            target = out_dir / f"status={status}" / f"part-{task:05d}.parquet"
+            write_bytes_whole(target, buffer.getvalue().to_pybytes())
+    return counts
+
+
 def classify_on_spark(
     spark, dataset: Path, family: ModelFamily, draws: int, seed: int, out_dir: Path, progress: bool = True
 ) -> dict[str, float]:
     """Classify a HATS ``dataset`` directory into Parquet under ``out_dir/status=...``.
 
-    Returns rows in, tasks and job seconds; the caller reads the two outputs and checks that
-    rows in = classified + quarantined.
+    The Python workers read their slices of the dataset and write their outputs themselves,
+    through fsspec (:mod:`muwclass.io.storage`): a local or shared path and an object store are
+    the same to them, while Spark's own readers would need Hadoop's S3 connector (``s3a``,
+    jars pyspark does not ship) and its credentials configured a second time. Spark schedules,
+    retries a failed task (its outputs have fixed names, so a retry replaces them) and broadcasts
+    the family. Returns rows in, tasks and job seconds; the caller reads the two outputs and
+    checks that rows in = classified + quarantined.
     """
     from muwclass.runtime.sessions import spark_job_progress
 
-    schema = output_columns(family.classes)
-    names = [n for n, _ in schema]
-    ddl = ", ".join(f"`{n}` {t}" for n, t in schema)
-    source = spark.read.option("recursiveFileLookup", "true").parquet(str(dataset))
-    # Only the columns classification reads or writes out travel through the shuffle and Arrow.
-    source = source.select(*required_columns(source.columns, family.feature_sets, keep=names))
-    # HATS partitions are few and large for small catalogs (one file = one task): spread the
-    # rows over every core, in HEALPix ranges so a task holds neighbouring sources. That keeps
-    # most tasks within one or two nH bins (one predict_proba per draw and bin: round-robin
-    # rows needed every bin in every task) and gives the output HATS's spatial order. Results
-    # do not depend on the split (draws are seeded per source).
-    n_in = source.count()  # from Parquet footers: cheap
-    tasks = task_count(n_in, spark.sparkContext.defaultParallelism)
-    source = (
-        source.repartitionByRange(tasks, HEALPIX) if HEALPIX in source.columns else source.repartition(tasks)
+    types = output_columns(family.classes)
+    names = [n for n, _ in types]
+    cores = spark.sparkContext.defaultParallelism
+    plan = plan_slices(dataset, lambda n: task_count(n, cores))
+    n_in = sum(p.stop - p.start for task in plan for p in task)
+    options = dict(getattr(dataset, "storage_options", {}))  # a local Path has none
+    first = next((p.file for task in plan for p in task), None)
+    available = pq_columns(_worker_path(first, options)) if first else []
+    # Only the columns classification reads or writes out are read at all.
+    columns = required_columns(available, family.feature_sets, keep=names)
+    shared = spark.sparkContext.broadcast((family, draws, seed, types, columns, options, str(out_dir)))
+    # one task per Spark partition (parallelize cuts a list into equal slices)
+    tasks = [(i, json.dumps([asdict(p) for p in task])) for i, task in enumerate(plan)]
+    jobs = spark.createDataFrame(
+        spark.sparkContext.parallelize(tasks, max(1, len(tasks))), "task int, slices string"
     )
-    shared = spark.sparkContext.broadcast((family, draws, seed, names))
 
     def run(batches):
         # The whole task (~20k rows) in one call: each Monte-Carlo draw is one predict_proba
-        # per nH bin, whose fixed cost (80 trees, feature pipeline) would otherwise be paid
-        # once per 10k-row Arrow batch, doubling the calls.
-        fam, n_draws, sd, cols = shared.value
-        frames = [pdf for pdf in batches if len(pdf)]
-        if frames:
-            out = classify_batch(pd.concat(frames, ignore_index=True), fam, n_draws, sd, cols)
-            for start in range(0, len(out), ARROW_BATCH_ROWS):
-                yield out.iloc[start : start + ARROW_BATCH_ROWS]
+        # per nH bin, whose fixed cost (80 trees, feature pipeline) would be paid again for
+        # every smaller batch.
+        fam, n_draws, sd, out_types, read_columns, opts, out = shared.value
+        out_names = [n for n, _ in out_types]
+        out_root = _worker_path(out, opts)
+        for pdf in batches:
+            for task, slices in zip(pdf["task"], pdf["slices"], strict=True):
+                pieces = [read_slice(Slice(**p), read_columns, opts) for p in json.loads(slices)]
+                rows = pd.concat(pieces, ignore_index=True)
+                counts = {"classified": 0, "quarantined": 0}
+                if len(rows):
+                    result = classify_batch(rows, fam, n_draws, sd, out_names)
+                    counts = write_task_output(result, out_root, int(task), out_types)
+                yield pd.DataFrame(
+                    {"task": [int(task)], "rows": [len(rows)], **{k: [v] for k, v in counts.items()}}
+                )
 
-    result = source.mapInPandas(run, ddl)
+    remove_tree(out_dir)
     t0 = time.perf_counter()
     with spark_job_progress(
-        spark, f"classifying {n_in} sources ({draws} draws each)", tasks, enabled=progress
+        spark, f"classifying {n_in} sources ({draws} draws each)", len(plan), enabled=progress
     ):
-        result.write.mode("overwrite").partitionBy("status").parquet(str(out_dir))
+        done = jobs.mapInPandas(run, "task int, rows long, classified long, quarantined long").toPandas()
     shared.unpersist()
-    return {"rows_in": int(n_in), "tasks": tasks, "job_seconds": round(time.perf_counter() - t0, 2)}
+    if len(done) != len(plan) or int(done["rows"].sum()) != n_in:
+        raise RuntimeError(f"classification tasks returned {int(done['rows'].sum())} of {n_in} rows")
+    return {"rows_in": int(n_in), "tasks": len(plan), "job_seconds": round(time.perf_counter() - t0, 2)}
+
+
+def pq_columns(path: Path) -> list[str]:
+    """Column names of a Parquet file, from its footer."""
+    import pyarrow.parquet as pq
+
+    with readable(path) as source:
+        return pq.ParquetFile(source).schema_arrow.names
 
 
 def read_outputs(out_dir: Path, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -172,8 +302,12 @@ def read_outputs(out_dir: Path, columns: list[str]) -> tuple[pd.DataFrame, pd.Da
     no rows keeps its header (Spark writes no partition for no rows)."""
 
     def read(status: str) -> pd.DataFrame:
-        path = out_dir / f"status={status}"
-        return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+        parts = sorted((out_dir / f"status={status}").glob("part-*.parquet"), key=lambda p: p.name)
+        return (
+            pd.concat([read_parquet(p).to_pandas() for p in parts], ignore_index=True)
+            if parts
+            else pd.DataFrame()
+        )
 
     classified, quarantine = read("classified"), read("quarantined")
     if quarantine.columns.empty:

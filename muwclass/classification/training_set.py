@@ -15,6 +15,7 @@ import pandas as pd
 from muwclass.classification.absorption import NH_GAL_UNIT
 from muwclass.classification.classes import apply_scheme
 from muwclass.errors import InputError
+from muwclass.io.storage import as_path
 
 MAGS = ("G", "BP", "RP", "J", "H", "K", "W1", "W2", "W3")
 
@@ -96,11 +97,12 @@ def to_internal(raw: pd.DataFrame, source: str, require_label: bool = True) -> p
 
 def load_training_set(path: Path, scheme: str = "default") -> pd.DataFrame:
     """The training set at ``path`` in internal names, ``label`` mapped by the class scheme."""
-    path = Path(path)
+    path = as_path(path)
     if not path.is_file():
         raise InputError(f"training set {path} does not exist")
     try:
-        raw = pd.read_csv(path, low_memory=False)
+        with path.open("rb") as source:
+            raw = pd.read_csv(source, low_memory=False)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot be read as CSV ({exc})") from None
     if raw.empty:
@@ -122,10 +124,11 @@ def attach_galactic_nh(td: pd.DataFrame, path: Path | None) -> pd.DataFrame:
     if path is None:
         out["nh_gal"] = np.nan
         return out
-    path = Path(path)
+    path = as_path(path)
     if not path.is_file():
         raise InputError(f"training_nh table {path} does not exist")
-    csc = pd.read_csv(path, usecols=lambda c: c in ("name", "nh_gal"), low_memory=False)
+    with path.open("rb") as source:
+        csc = pd.read_csv(source, usecols=lambda c: c in ("name", "nh_gal"), low_memory=False)
     if not {"name", "nh_gal"} <= set(csc.columns):
         raise InputError(f"{path}: needs columns name and nh_gal")
     nh = (

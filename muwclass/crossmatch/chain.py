@@ -86,10 +86,10 @@ def background_histogram(
     if cache_dir is not None and root is not None:
         key = hashlib.blake2b(f"{column}:{np.asarray(edges, float).tolist()}".encode(), digest_size=10)
         for name in ("properties", "hats.properties", "partition_info.csv"):
-            f = Path(str(root)) / name
+            f = root / name
             if f.is_file():
                 key.update(f.read_bytes())
-        cache = Path(cache_dir) / f"mag_histogram_{key.hexdigest()}.json"
+        cache = cache_dir / f"mag_histogram_{key.hexdigest()}.json"
         hit = read_json(cache)
         if hit is not None and len(hit.get("counts", [])) == len(edges):
             return np.asarray(hit["counts"], float)

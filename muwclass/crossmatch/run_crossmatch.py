@@ -12,7 +12,6 @@ candidates, and a flag where the chosen counterparts of different catalogs disag
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -21,14 +20,14 @@ import lsdb
 from muwclass.config.run import RunConfig
 from muwclass.crossmatch.chain import crossmatch_chain
 from muwclass.errors import AccountingError, ConfigError
-from muwclass.io.atomic import partial_dir, publish, write_json
+from muwclass.io.atomic import current, publish, remove_tree, worker_partial_dir, write_json
 from muwclass.runtime.progress import console
 from muwclass.runtime.sessions import dask_client
 
 
 def write_catalog_atomic(catalog: lsdb.Catalog, path: Path, name: str, progress: bool = True) -> None:
     """lsdb ``write_catalog`` into a hidden folder beside ``path``, then publish it."""
-    tmp = partial_dir(path)
+    tmp = worker_partial_dir(path)
     catalog.write_catalog(tmp, catalog_name=name, progress_bar=progress, overwrite=True)
     publish(tmp, path, "hats")
 
@@ -40,7 +39,7 @@ def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict:
     """
     x, layout = cfg.crossmatch, cfg.layout
     for key in [x.xray, *x.targets]:
-        if not layout.catalog(key).exists():
+        if not current(layout.catalog(key)).exists():
             raise ConfigError(
                 f"{layout.catalog(key)}: catalog '{key}' is not imported; run `muwclass import` first"
             )
@@ -57,11 +56,13 @@ def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict:
         observations = read_observations(
             [cfg.data_dir / f for f in cfg.observations.files], cfg.observations.definition
         )
-        folded = fold_catalog(cfg, observations, dataset_dir(xray_dir).parent, layout.observed(x.xray))
+        folded = fold_catalog(
+            cfg, observations, dataset_dir(current(xray_dir)).parent, layout.observed(x.xray)
+        )
         xray_dir = layout.observed(x.xray)
-    xray = lsdb.read_hats(xray_dir)
-    mws = {target: lsdb.read_hats(layout.catalog(target)) for target in x.targets}
-    shutil.rmtree(layout.xmatch_work, ignore_errors=True)
+    xray = lsdb.read_hats(current(xray_dir))
+    mws = {target: lsdb.read_hats(current(layout.catalog(target))) for target in x.targets}
+    remove_tree(layout.xmatch_work)
 
     def persist(catalog: lsdb.Catalog, name: str) -> lsdb.Catalog:
         t = time.perf_counter()
@@ -85,8 +86,8 @@ def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict:
             f'{target}: candidates written ({mws[target].npartitions} MW partitions, radius <= {x.max_radius_arcsec}")'
         )
     write_catalog_atomic(result.best, layout.xmatch, "xmatch", progress)
-    shutil.rmtree(layout.xmatch_work, ignore_errors=True)
-    out = lsdb.read_hats(layout.xmatch)
+    remove_tree(layout.xmatch_work)
+    out = lsdb.read_hats(current(layout.xmatch))
     summary = out[["source_id", "mw_conflict", *[f"{t}_p_any" for t in x.targets]]].compute()
     report = {
         "xray": x.xray,

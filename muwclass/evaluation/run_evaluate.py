@@ -27,6 +27,7 @@ from muwclass.evaluation.metrics import classification_metrics, comparison_table
 from muwclass.evaluation.reports import write_reports
 from muwclass.io.atomic import partial_dir, publish
 from muwclass.io.products import check_output_directory
+from muwclass.io.storage import location
 from muwclass.runtime.progress import console
 from muwclass.runtime.sessions import spark_session
 
@@ -59,7 +60,7 @@ def run_evaluate(
     models = list(models or cfg.evaluation.models)
     for name in models:
         cfg.model(name)
-    out = Path(out) if out else cfg.layout.evaluation(folds)
+    out = location(out, cfg.storage_options) if out else cfg.layout.evaluation(folds)
     check_output_directory(out, "evaluation", "--out")
     if permutation_repeats is None:
         permutation_repeats = cfg.evaluation.permutation_repeats
@@ -143,7 +144,6 @@ def run_evaluate(
                 f"balanced accuracy {g['balanced_accuracy']:.3f}; classes that move: {', '.join(g['classes_that_move']) or 'none'}"
             )
     final, out = out, partial_dir(out)
-    out.mkdir(parents=True)
     write_reports(out, td, y, classes, runs[main_name], results[main_name], kind)
     report = {**results[main_name], "training_set": cfg.training_set}
     if len(models) > 1:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,6 +32,7 @@ from muwclass.ingest.mapping import QUARANTINE_COLUMNS
 from muwclass.ingest.remote_inputs import plan_catalog
 from muwclass.ingest.staging import mapped_chunks
 from muwclass.io.readers import read_csv_chunks
+from muwclass.io.storage import as_path
 
 #: A survey whose per-X-ray-source file (``format: candidates``) has rows for fewer than this
 #: fraction of the field's X-ray sources gets a warning. An intact file has one row per X-ray
@@ -114,7 +114,7 @@ def _read_catalog(cfg: RunConfig, key: str) -> _CatalogRead:
         for chunk, good, bad in mapped_chunks(path, fmt, task.definition, task.chunk_rows):
             keep = ~pd.Series(chunk.row).isin(bad["row"]).to_numpy()
             rows = chunk.row[keep] if int(keep.sum()) == len(good) else np.full(len(good), -1)
-            goods.append(good.assign(_file=str(Path(path).resolve()), _row=rows))
+            goods.append(good.assign(_file=str(as_path(path).resolve()), _row=rows))
             bads.append(bad)
     rows = (
         pd.concat(goods, ignore_index=True) if goods else pd.DataFrame(columns=["source_id", *_BOOKKEEPING])
@@ -208,7 +208,7 @@ def survey_coverage_warnings(
         if fmt != "candidates" or layout is None:
             continue
         try:
-            companion = str(companion_xray_file(Path(path), layout).resolve())
+            companion = str(companion_xray_file(as_path(path), layout).resolve())
         except InputError:
             continue
         rows_of = xray_origin[xray_origin["_file"] == companion]
@@ -217,7 +217,7 @@ def survey_coverage_warnings(
         judged = True
         q = [
             pd.to_numeric(c.frame[layout.xray_row], errors="coerce")
-            for c in read_csv_chunks(Path(path), task.chunk_rows)
+            for c in read_csv_chunks(as_path(path), task.chunk_rows)
             if layout.xray_row in c.frame.columns
         ]
         q = pd.concat(q).dropna() if q else pd.Series(dtype=float)

@@ -22,6 +22,7 @@ from regions import Regions
 from muwclass.errors import FieldError
 from muwclass.field.regions import class_colour
 from muwclass.io.figures import plt
+from muwclass.io.storage import as_path, readable
 
 PIXELS = 800  # side of the generated projection when there is no image
 
@@ -35,13 +36,13 @@ def load_image(path: Path) -> tuple[np.ndarray, WCS]:
     plane is taken), the celestial axes must be FITS axes 1 and 2 with a WCS that matches the
     2-D plane's shape, and at least one pixel must be finite.
     """
-    path = Path(path)
+    path = as_path(path)
     if not path.is_file():
         raise FieldError(f"field.image: no file {path}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            with fits.open(path) as hdus:
+            with readable(path) as source, fits.open(source) as hdus:
                 hdu = next((h for h in hdus if h.is_image and h.header.get("NAXIS", 0) >= 2), None)
                 if hdu is None:
                     raise FieldError(f"{path}: no image HDU (2-D data) in the file")

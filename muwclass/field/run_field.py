@@ -24,6 +24,7 @@ from muwclass.field.plots import load_image
 from muwclass.field.products import without_counterpart, write_products
 from muwclass.io.atomic import partial_dir, publish
 from muwclass.io.products import check_output_directory
+from muwclass.io.storage import location
 from muwclass.runtime.progress import console
 
 
@@ -39,7 +40,7 @@ def run_field(
     draws = resolve_draws(cfg.confidence.draws, draws)
     image_path = _image_path(cfg, image)
     loaded = load_image(image_path) if image_path else None
-    out = Path(out) if out else cfg.layout.field(field.name)
+    out = location(out, cfg.storage_options) if out else cfg.layout.field(field.name)
     check_output_directory(out, "field", "--out")
     return classify_and_write(cfg, draws, out, loaded)
 

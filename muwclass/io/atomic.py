@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from muwclass.io.products import MARKER, check_replaceable, mark_product
-from muwclass.io.storage import is_object_store
+from muwclass.io.storage import as_path, is_object_store, storage_error
 
 #: prefix of a generation's folder inside an object-store product
 GENERATION_PREFIX = "g-"
@@ -52,7 +52,9 @@ def partial_path(final: Path, token: str) -> Path:
 
 
 def partial_dir(final: Path) -> Path:
-    """An empty directory to build the next ``final`` in, for :func:`publish`.
+    """An empty directory to build the next ``final`` in, for :func:`publish`: beside it on a
+    local file system; on the driver's scratch when ``final`` is on an object store (the driver
+    writes these products with local-file libraries; :func:`publish` uploads them).
 
     Its name carries this process's id, and a leftover of that name is removed first; so are
     the partials of ``final`` that processes no longer running left behind (a crashed run's;
@@ -61,15 +63,26 @@ def partial_dir(final: Path) -> Path:
 
     Every sibling is swept, not only ``final``'s: a release killed while writing ``v3`` leaves
     ``.v3.partial-*``, which no later run of ``v3`` may ever come to clean."""
-    partial = partial_path(final, f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    if not is_object_store(final):
-        for stale in final.parent.glob(".*.partial-*"):
-            owner = _OWNER.fullmatch(stale.name.rsplit(".partial-", 1)[1])
-            if owner and not _running(int(owner.group(1))):
-                shutil.rmtree(stale, ignore_errors=True)
+    token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    if is_object_store(final):
+        return Path(tempfile.mkdtemp(prefix=f"muwclass-{final.name}-{token}-"))
+    partial = partial_path(final, token)
+    for stale in final.parent.glob(".*.partial-*"):
+        owner = _OWNER.fullmatch(stale.name.rsplit(".partial-", 1)[1])
+        if owner and not _running(int(owner.group(1))):
+            shutil.rmtree(stale, ignore_errors=True)
     remove_tree(partial)
     partial.mkdir(parents=True, exist_ok=True)
     return partial
+
+
+def worker_partial_dir(final: Path) -> Path:
+    """Like :func:`partial_dir`, for a product that Dask workers write (lsdb's
+    ``write_catalog``): on an object store a new generation inside ``final`` itself, which every
+    worker reaches and :func:`publish` commits without copying."""
+    if is_object_store(final):
+        return partial_path(final, f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    return partial_dir(final)
 
 
 _OWNER = re.compile(r"(\d{1,9})(?:-[0-9a-f]{8})?")  # a pid (and a random suffix)
@@ -107,6 +120,15 @@ def publish(partial: Path, final: Path, kind: str) -> None:
     and the marker naming it is written last (module docstring).
     """
     if is_object_store(final):
+        if not is_object_store(partial):  # built on the driver's scratch: upload it first
+            mark_product(partial, kind)
+            generation = partial_path(final, f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
+            try:
+                final.fs.put(str(partial), generation.path, recursive=True)
+            except Exception as exc:  # noqa: BLE001 - fsspec back ends raise their own types
+                raise storage_error(final, exc, f"uploading {final}") from None
+            shutil.rmtree(partial, ignore_errors=True)
+            partial = generation
         _publish_generation(partial, final, kind)
         return
     check_replaceable(final, kind, "output")
@@ -204,7 +226,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
             yield tmp
             path.fs.put_file(str(tmp), path.path)
         return
-    path = Path(path)
+    path = as_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -213,6 +235,15 @@ def atomic_path(path: Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def write_bytes_whole(path: Path, data: bytes) -> None:
+    """``data`` as the file ``path``, appearing whole or not at all (one object on a store)."""
+    if is_object_store(path):
+        path.fs.pipe_file(path.path, data)
+        return
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def write_json(path: Path, payload: dict) -> None:

@@ -14,8 +14,6 @@ as the release version). ``hats.io.validation.is_valid_catalog(strict=True)`` an
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,6 +25,8 @@ from hats.catalog import PartitionInfo, TableProperties
 from hats.io import paths, write_parquet_metadata
 from hats.pixel_math import HealpixPixel
 from hats.pixel_math.spatial_index import SPATIAL_INDEX_COLUMN, compute_spatial_index
+
+from muwclass.io.storage import as_path, link_or_copy, parquet_schema
 
 HEALPIX = SPATIAL_INDEX_COLUMN  # "_healpix_29"
 
@@ -60,7 +60,7 @@ def pixel_key(pixel: HealpixPixel) -> str:
 def catalog_files(catalog_dir: Path) -> dict[HealpixPixel, Path]:
     """Partition file of every pixel of a HATS catalog."""
     info = PartitionInfo.read_from_dir(catalog_dir)
-    return {p: Path(paths.pixel_catalog_file(catalog_dir, p)) for p in info.get_healpix_pixels()}
+    return {p: as_path(paths.pixel_catalog_file(catalog_dir, p)) for p in info.get_healpix_pixels()}
 
 
 def write_pixel_catalog(
@@ -90,21 +90,18 @@ def write_pixel_catalog(
     # the shared files fix the schema (written by hats-import or lsdb); new rows are cast to it
     first = next(iter(shared.values()), None)
     schema = (
-        pq.read_schema(first) if first else pa.Schema.from_pandas(rows, preserve_index=False)
+        parquet_schema(first) if first else pa.Schema.from_pandas(rows, preserve_index=False)
     ).remove_metadata()
     total = 0
     for i, pixel in enumerate(pixels):
-        target = Path(paths.pixel_catalog_file(catalog_dir, pixel))
+        target = as_path(paths.pixel_catalog_file(catalog_dir, pixel))
         target.parent.mkdir(parents=True, exist_ok=True)
         if pixel in shared:
-            if not pq.read_schema(shared[pixel]).remove_metadata().equals(schema):
+            if not parquet_schema(shared[pixel]).remove_metadata().equals(schema):
                 raise ValueError(
                     f"{shared[pixel]}: its columns differ from {first}'s; cannot share it in {name!r}"
                 )
-            try:
-                os.link(shared[pixel], target)
-            except OSError:  # another file system (a release root elsewhere than the import)
-                shutil.copy2(shared[pixel], target)
+            link_or_copy(shared[pixel], target)
             total += pq.ParquetFile(target).metadata.num_rows
             continue
         part = rows.iloc[np.flatnonzero(where == i)].sort_values(HEALPIX, kind="stable")

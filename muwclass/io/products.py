@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from muwclass.errors import OutputError
-from muwclass.io.storage import is_object_store
+from muwclass.io.storage import as_path, is_object_store
 
 #: the file in every directory muwclass publishes: {"kind": ..., "written": ...}
 MARKER = ".muwclass-product"
@@ -56,6 +56,12 @@ def mark_product(directory: Path, kind: str, generation: str | None = None) -> N
     (directory / MARKER).write_text(json.dumps(payload) + "\n")
 
 
+def published(path: Path) -> bool:
+    """Whether a product was published at ``path`` (on an object store, where a crashed first
+    run can leave objects under the prefix, only once its marker is written)."""
+    return (path / MARKER).exists() if is_object_store(path) else path.exists()
+
+
 def product_kind(directory: Path) -> str | None:
     """The kind of muwclass product ``directory`` is by its marker, or None without one."""
     try:
@@ -83,7 +89,7 @@ def check_replaceable(path: Path, kind: str, what: str) -> None:
         found = product_kind(path)
         holds = f"a muwclass {found} product" if found else "objects muwclass did not write"
         raise OutputError(f"{what} {path} holds {holds}: refusing to replace it (choose another prefix)")
-    path = Path(path)
+    path = as_path(path)
     if not (path.exists() or path.is_symlink()):
         return
     if path.is_symlink() or not path.is_dir():
@@ -115,7 +121,7 @@ def check_writable(path: Path, what: str, directory: bool = False) -> None:
     if is_object_store(path):
         _probe_object_store(path, what)
         return
-    path = Path(path)
+    path = as_path(path)
     if path.exists():
         if directory and not path.is_dir():
             raise OutputError(f"{what} {path} is a file, not a directory")

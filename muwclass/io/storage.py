@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -132,3 +133,24 @@ def parquet_rows(path: Path | UPath) -> int:
 
     with readable(path) as source:
         return pq.ParquetFile(source).metadata.num_rows
+
+
+def link_or_copy(source: Path | UPath, target: Path) -> None:
+    """``source`` as the new local file ``target``: a hard link when both are on one file
+    system (versions share partition files without copies), else a copy (a download from an
+    object store)."""
+    if is_object_store(source):
+        source.fs.get_file(source.path, str(target))
+        return
+    try:
+        os.link(source, target)
+    except OSError:  # another file system (a release root elsewhere than the import)
+        shutil.copy2(source, target)
+
+
+def parquet_schema(path: Path | UPath):
+    """The Arrow schema of a Parquet file, from its footer."""
+    import pyarrow.parquet as pq
+
+    with readable(path) as source:
+        return pq.ParquetFile(source).schema_arrow

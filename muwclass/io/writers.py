@@ -18,6 +18,7 @@ import pandas as pd
 from astropy.table import Table
 
 from muwclass.io.atomic import atomic_path
+from muwclass.io.storage import as_path
 
 WRITERS = {".csv": "csv", ".fits": "fits", ".parquet": "parquet"}
 
@@ -25,7 +26,7 @@ WRITERS = {".csv": "csv", ".fits": "fits", ".parquet": "parquet"}
 def write_table(df: pd.DataFrame, path: Path) -> Path:
     """Write ``df`` in the format of ``path``'s suffix (one of :data:`WRITERS`), atomically:
     under a temporary name renamed onto ``path`` when complete, so a reader never sees half."""
-    path = Path(path)
+    path = as_path(path)
     kind = WRITERS.get(path.suffix.lower())
     if kind is None:
         raise ValueError(f"{path}: use one of {sorted(WRITERS)}")
@@ -65,26 +66,26 @@ def write_csv_blocks(
     :func:`write_table` does; a :class:`CsvBlock` is copied byte for byte), atomically; returns
     each block's ``[offset, length]`` by key, for a later writer to copy from."""
     ranges: dict[str, list[int]] = {}
-    with atomic_path(Path(path)) as tmp, open(tmp, "wb") as out:
+    with atomic_path(path) as tmp, open(tmp, "wb") as out:
         out.write(csv_header(columns))
         for key, block in blocks:
             start = out.tell()
             if isinstance(block, CsvBlock):
-                with open(block.file, "rb") as src:
+                with block.file.open("rb") as src:
                     src.seek(block.offset)
-                    _copy_exactly(src, out, block.length)
+                    _copy_exactly(src, out, block.length, block.file)
             elif len(block):
                 _to_csv(block[columns], out, header=False)
             ranges[key] = [start, out.tell() - start]
     return ranges
 
 
-def _copy_exactly(src, out, length: int) -> None:
+def _copy_exactly(src, out, length: int, name: Path) -> None:
     left = length
     while left:
         data = src.read(min(left, 2**22))
         if not data:
-            raise OSError(f"{src.name}: shorter than the {length} bytes its manifest records")
+            raise OSError(f"{name}: shorter than the {length} bytes its manifest records")
         out.write(data)
         left -= len(data)
 

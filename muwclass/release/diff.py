@@ -23,8 +23,9 @@ import pandas as pd
 from muwclass.classification.confidence import CONFIDENT_CT
 from muwclass.config.run import RunConfig
 from muwclass.errors import ReleaseError
-from muwclass.io.atomic import partial_dir, publish
+from muwclass.io.atomic import current, latest_version, partial_dir, publish
 from muwclass.io.products import check_name, check_output_directory, is_product
+from muwclass.io.storage import is_object_store, location
 from muwclass.io.writers import write_table
 from muwclass.runtime.progress import console
 
@@ -121,7 +122,7 @@ def run_diff(
     or ``latest``); write the diff; return its directory."""
     paths = [find_release(cfg.layout.releases, v) for v in (version_a, version_b)]
     names = [p.name for p in paths]
-    final = Path(out) if out else cfg.layout.diffs / f"{names[0]}..{names[1]}"
+    final = location(out, cfg.storage_options) if out else cfg.layout.diffs / f"{names[0]}..{names[1]}"
     check_output_directory(final, "diff", "--out")
     with console.status(f"reading releases {names[0]} and {names[1]}"):
         old, new = (read_release(p) for p in paths)
@@ -138,7 +139,14 @@ def run_diff(
 
 
 def find_release(root: Path, version: str) -> Path:
-    """The directory of release ``version`` (or ``latest``) under ``root``, checked to be a release."""
+    """The directory of release ``version`` (or ``latest``) under ``root``, checked to be a
+    release (on an object store: its current generation, :func:`muwclass.io.atomic.current`)."""
+    if is_object_store(root):
+        name = latest_version(root) if version == "latest" else check_name(version, "release version")
+        path = root / name if name else None
+        if path is None or not is_product(path, "release"):
+            raise ReleaseError(f"no release {version!r} in {root}")
+        return current(path)
     path = root / check_name(version, "release version")
     if not path.is_dir():
         known = (

@@ -10,7 +10,6 @@ atomically (:mod:`muwclass.release.writer`).
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -21,10 +20,10 @@ from muwclass.classification.predict import resolve_draws
 from muwclass.classification.spark_job import classify_on_spark, dataset_dir, output_columns, read_outputs
 from muwclass.config.run import REPO_ROOT, RunConfig
 from muwclass.errors import ConfigError, OutputError, ReleaseError
-from muwclass.io.atomic import read_json
+from muwclass.io.atomic import current, read_json, remove_tree
 from muwclass.io.hashing import hash_inputs
 from muwclass.io.hats_pixels import catalog_files
-from muwclass.io.products import check_name, check_output_directory
+from muwclass.io.products import check_name, check_output_directory, published
 from muwclass.release.manifest import code_version, counts_by_class
 from muwclass.release.model_card import find_evaluation, model_card
 from muwclass.release.writer import ReleasePartitions, write_release
@@ -43,7 +42,7 @@ def run_classify_catalog(
     """Classify ``hats/xmatch`` with model family ``model`` and publish the release; returns its path."""
     t_start = time.perf_counter()
     layout = cfg.layout
-    dataset = dataset_dir(layout.xmatch)
+    dataset = dataset_dir(current(layout.xmatch))
     if dataset is None:
         raise ConfigError(f"{layout.xmatch}: no crossmatched catalog; run `muwclass crossmatch` first")
     draws = resolve_draws(cfg.confidence.draws, draws)
@@ -55,7 +54,6 @@ def run_classify_catalog(
     timings["train_or_reuse_seconds"] = round(time.perf_counter() - t0, 2)
 
     stage = layout.classified
-    shutil.rmtree(stage, ignore_errors=True)
     t0 = time.perf_counter()
     with spark_session(cfg.spark, app_name="muwclass-classify-catalog") as spark:
         counts = classify_on_spark(
@@ -90,7 +88,8 @@ def run_classify_catalog(
     manifest["crossmatch"] = crossmatch  # its priors serve incremental updates
     manifest["observations"] = [{**o, "release": version} for o in crossmatch.get("observations", [])]
     # the release's HATS tables keep the X-ray catalog's pixels; sources/ links its files
-    xray = Path(crossmatch.get("xray_catalog") or layout.catalog(cfg.crossmatch.xray))
+    folded = crossmatch.get("observations_folded")
+    xray = current(layout.observed(cfg.crossmatch.xray) if folded else layout.catalog(cfg.crossmatch.xray))
     sources = catalog_files(dataset_dir(xray).parent)
     partitions = ReleasePartitions(list(sources), pd.DataFrame(), shared_sources=sources)
     card = model_card(cfg.training_set, family.classes, family.provenance, metrics, note)
@@ -105,7 +104,7 @@ def run_classify_catalog(
         evaluation=evaluation,
         partitions=partitions,
     )
-    shutil.rmtree(stage, ignore_errors=True)
+    remove_tree(stage)
     console.print(
         f"release {path}: {counts['rows_in']} sources in, {len(classified)} classified "
         f"({int(classified['confident'].sum()) if len(classified) else 0} confident), {len(quarantine)} quarantined, "
@@ -122,7 +121,7 @@ def check_release_target(releases: Path, version: str | None, force: bool) -> st
     if version == "latest":
         raise OutputError("--release-version 'latest' is the name of the pointer to the newest release")
     final = releases / version
-    if final.exists() and not force:
+    if published(final) and not force:
         raise ReleaseError(f"release {final} exists (choose another --release-version or pass --force)")
     check_output_directory(final, "release", "--release-version")
     return version

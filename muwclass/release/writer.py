@@ -19,7 +19,6 @@ parent's CSV instead of formatting 317,000 rows again (9.7 s at scale 1.0).
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,8 @@ from hats.pixel_math import HealpixPixel
 from muwclass.errors import ReleaseError
 from muwclass.io.atomic import partial_dir, point_latest, publish, read_json
 from muwclass.io.hats_pixels import HEALPIX, catalog_files, pixel_key, with_spatial_index, write_pixel_catalog
+from muwclass.io.products import published
+from muwclass.io.storage import link_or_copy
 from muwclass.io.writers import CsvBlock, csv_header, write_csv_blocks, write_table
 from muwclass.release.index_page import write_index
 from muwclass.release.model_card import EVALUATION_FILES
@@ -61,7 +62,7 @@ class ReleasePartitions:
         header = csv_header(columns)
         if not ranges or not csv.is_file():
             return {}
-        with open(csv, "rb") as f:
+        with csv.open("rb") as f:
             if f.read(len(header)) != header:
                 return {}
         keys = {pixel_key(p) for p in self.shared_classified}
@@ -105,7 +106,7 @@ def write_release(
             f"rows in {n_in} != classified {n_shared + len(classified)} + quarantined {len(quarantine)}: not releasing"
         )
     final = release_root / version
-    if final.exists() and not force:
+    if published(final) and not force:
         raise ReleaseError(f"release {final} exists (choose another --release-version or pass --force)")
     release_root.mkdir(parents=True, exist_ok=True)
     partial = partial_dir(final)
@@ -122,7 +123,7 @@ def write_release(
         (partial / "evaluation").mkdir()
         for name in EVALUATION_FILES:
             if (evaluation / name).is_file():
-                shutil.copy2(evaluation / name, partial / "evaluation" / name)
+                link_or_copy(evaluation / name, partial / "evaluation" / name)
     diff = (extras or {}).get("diff.parquet")
     write_index(
         partial, {**manifest, "version": version}, classified, unusual_sources(classified), model_card, diff

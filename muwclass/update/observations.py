@@ -21,6 +21,7 @@ from muwclass.config.catalog_definition import CatalogDefinition, load_catalog_d
 from muwclass.errors import InputError
 from muwclass.ingest.staging import mapped_chunks
 from muwclass.io.hashing import file_sha256
+from muwclass.io.storage import as_path
 
 #: digits of an ObsID at the start of a file name (``21137_results.csv``)
 OBSID_IN_NAME = re.compile(r"^(\d+)(?:\D|$)")
@@ -56,7 +57,7 @@ def obsid_from_name(path: Path) -> int | None:
 
 def read_observation(path: Path, definition: CatalogDefinition) -> Observation:
     """One observation table -> :class:`Observation` (a clear error for a file that cannot be one)."""
-    path = Path(path)
+    path = as_path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such observation file")
     fmt = FORMATS.get(path.suffix.lower())
@@ -108,7 +109,7 @@ def read_observations(paths: list[Path], definition: str = "cxo_ae_obs") -> list
         raise InputError(
             f"catalog definition {definition!r} is a {d.kind} catalog, not per-observation detections"
         )
-    observations = [read_observation(Path(p), d) for p in paths]
+    observations = [read_observation(as_path(p), d) for p in paths]
     seen: dict[int, Path] = {}
     for o in observations:
         if o.obsid in seen:

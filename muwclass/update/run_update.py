@@ -37,6 +37,7 @@ from hats.pixel_math import HealpixPixel
 from muwclass.errors import InputError, ModelError, ReleaseError
 from muwclass.io.atomic import read_json
 from muwclass.io.hats_pixels import HEALPIX, catalog_files, write_pixel_catalog
+from muwclass.io.storage import location
 from muwclass.release.diff import find_release, print_summary, release_diff, summarize
 from muwclass.runtime.progress import console
 from muwclass.update.fold import fold, master_names, touched_rows
@@ -142,7 +143,9 @@ def run_update(
             f"release {parent.name} was written before incremental updates (no sources/ or crossmatch "
             "priors); run `muwclass classify-catalog` once to make a release that can be updated"
         )
-    read = read_observations([Path(p) for p in observations], definition or cfg.observations.definition)
+    read = read_observations(
+        [location(p, cfg.storage_options) for p in observations], definition or cfg.observations.definition
+    )
     fresh = plan_observations(manifest, read, parent.name)
     if not fresh:
         console.print(f"nothing to do: every observation is already in release {parent.name}")
@@ -219,7 +222,7 @@ def run_update(
 
     # -- 4. the new version ----------------------------------------------------------------
     t0 = time.perf_counter()
-    parent_quarantine = pd.read_csv(parent / "quarantine.csv", dtype=str, keep_default_na=False)
+    parent_quarantine = pd.read_csv((parent / "quarantine.csv").open("rb"), dtype=str, keep_default_na=False)
     if len(parent_quarantine) and "source_id" in parent_quarantine:
         parent_quarantine = parent_quarantine.loc[
             ~parent_quarantine["source_id"].isin(rows["source_id"].astype(str))

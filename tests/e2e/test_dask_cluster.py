@@ -21,7 +21,8 @@ from tests.dask_processes import dask_processes
 
 def test_import_and_crossmatch_on_a_separate_scheduler_and_workers(crossmatched, tmp_path):
     conf, local = crossmatched  # the same field, imported and crossmatched on a LocalCluster
-    with dask_processes(tmp_path, workers=2) as address:
+    with dask_processes(tmp_path, workers=2) as cluster:
+        address = cluster.address
         raw = yaml.safe_load(conf.read_text())
         raw["dask"] = {"scheduler": address}
         raw["work_dir"] = str(tmp_path / "remote-work")

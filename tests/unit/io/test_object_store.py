@@ -19,6 +19,7 @@ from muwclass.io.atomic import (
     point_latest,
     publish,
     read_json,
+    worker_partial_dir,
     write_json,
 )
 from muwclass.io.products import MARKER, check_output_directory
@@ -39,8 +40,8 @@ def root(s3, request, monkeypatch):
     return location(f"s3://muwclass/{request.node.name}", options, "test")
 
 
-def _build(final, text):
-    partial = partial_dir(final)
+def _build(final, text, by_workers=False):
+    partial = worker_partial_dir(final) if by_workers else partial_dir(final)
     (partial / "data.txt").write_text(text)
     return partial
 
@@ -48,22 +49,27 @@ def _build(final, text):
 def test_publish_names_the_generation_last_and_drops_the_previous(root):
     final = root / "product"
     assert is_object_store(final)
-    first = _build(final, "one")
+    first = _build(final, "one", by_workers=True)
     assert current(final) == final  # nothing published yet: no generation is current
     publish(first, final, "model")
     assert (current(final) / "data.txt").read_text() == "one"
-    second = _build(final, "two")
+    second = _build(final, "two", by_workers=True)
     assert (current(final) / "data.txt").read_text() == "one"  # built, not yet committed
     publish(second, final, "model")
     assert (current(final) / "data.txt").read_text() == "two"
     assert [g.name for g in generations(final)] == [second.name]
+    third = _build(final, "three")  # built on the driver's scratch, uploaded by publish
+    assert not is_object_store(third)
+    publish(third, final, "model")
+    assert (current(final) / "data.txt").read_text() == "three" and len(generations(final)) == 1
+    assert not third.exists()
     assert json.loads((final / MARKER).read_text())["kind"] == "model"
 
 
 def test_a_crashed_run_leaves_the_previous_generation_and_the_next_run_cleans_up(root):
     final = root / "product"
     publish(_build(final, "good"), final, "hats")
-    crashed = _build(final, "half")  # a run killed before publish
+    crashed = _build(final, "half", by_workers=True)  # a run killed before publish
     assert (current(final) / "data.txt").read_text() == "good"
     publish(_build(final, "next"), final, "hats")
     names = [g.name for g in generations(final)]
