@@ -288,11 +288,9 @@ def execute(name: str, args: argparse.Namespace):
         work_dir=args.work_dir,
         check_data=not getattr(args, "no_data_check", False),
     )
-    from upath import UPath
-
     from muwclass.io.products import check_writable
 
-    if name != "config" and not isinstance(cfg.work_dir, UPath):  # object stores report their own
+    if name != "config":  # on an object store: a probe object, so an unreachable store fails first
         check_writable(cfg.work_dir, "work_dir", directory=True)
     if stage.uses_models:
         from muwclass.classification.estimator import check_models
@@ -311,6 +309,14 @@ def _guarded(name: str, call: Callable[[], object]) -> int:
     except KeyboardInterrupt:
         print(f"muwclass {name}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        from muwclass.io.storage import unreachable_store
+
+        message = unreachable_store(exc)  # a store that went away is not a bug: one line
+        if message is None:
+            raise
+        print(f"muwclass {name}: error: {message}", file=sys.stderr)
+        return 2
     return 0
 
 

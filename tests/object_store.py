@@ -68,6 +68,12 @@ class S3Server:
         """fsspec options for this server: the secret as given (tests pass ``${NAME}``)."""
         return {"endpoint_url": self.endpoint, "key": KEY_ID, "secret": secret}
 
+    def fs(self):
+        """An s3fs file system on this server."""
+        import s3fs
+
+        return s3fs.S3FileSystem(**self.storage_options())
+
     def create_bucket(self, name: str) -> None:
         import boto3
 
@@ -95,10 +101,7 @@ def s3_server(tmp: Path, buckets: tuple[str, ...] = ("muwclass",)) -> Iterator[S
 
 def upload_tree(server: S3Server, local: Path, url: str) -> None:
     """Copy a local directory to ``url`` on the server (test inputs)."""
-    import s3fs
-
-    fs = s3fs.S3FileSystem(**server.storage_options())
-    fs.put(str(local), url.removeprefix("s3://"), recursive=True)
+    server.fs().put(str(local), url.removeprefix("s3://"), recursive=True)
 
 
 class Outage:

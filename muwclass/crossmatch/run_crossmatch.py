@@ -76,7 +76,7 @@ def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict:
         from muwclass.io.atomic import read_json
         from muwclass.release.diff import find_release
 
-        parent = find_release(layout.releases, cfg.observations.priors_from_release)
+        parent = current(find_release(layout.releases, cfg.observations.priors_from_release))
         kept = (read_json(parent / "manifest.json") or {}).get("crossmatch", {}).get("mag_priors", {})
         priors = {t: MagPrior.from_dict(d) if d else None for t, d in kept.items()}
     result = crossmatch_chain(x, xray, mws, persist, cache_dir=layout.cache, priors=priors)

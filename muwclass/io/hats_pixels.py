@@ -20,13 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from hats.catalog import PartitionInfo, TableProperties
 from hats.io import paths, write_parquet_metadata
 from hats.pixel_math import HealpixPixel
 from hats.pixel_math.spatial_index import SPATIAL_INDEX_COLUMN, compute_spatial_index
 
-from muwclass.io.storage import as_path, link_or_copy, parquet_schema
+from muwclass.io.storage import as_path, link_or_copy, parquet_rows, parquet_schema, write_parquet
 
 HEALPIX = SPATIAL_INDEX_COLUMN  # "_healpix_29"
 
@@ -102,7 +101,7 @@ def write_pixel_catalog(
                     f"{shared[pixel]}: its columns differ from {first}'s; cannot share it in {name!r}"
                 )
             link_or_copy(shared[pixel], target)
-            total += pq.ParquetFile(target).metadata.num_rows
+            total += parquet_rows(target)
             continue
         part = rows.iloc[np.flatnonzero(where == i)].sort_values(HEALPIX, kind="stable")
         part = part[[c for c in schema.names if c in part] + [c for c in part if c not in schema.names]]
@@ -110,7 +109,7 @@ def write_pixel_catalog(
             table = pa.Table.from_pandas(part, schema=schema, preserve_index=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError) as exc:
             raise ValueError(f"rows of pixel {pixel} do not fit the columns of {name!r}: {exc}") from None
-        pq.write_table(table, target)
+        write_parquet(table, target)
         total += len(part)
     PartitionInfo.from_healpix(pixels).write_to_file(catalog_path=catalog_dir)
     write_parquet_metadata(catalog_dir)

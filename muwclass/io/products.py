@@ -119,7 +119,7 @@ def check_writable(path: Path, what: str, directory: bool = False) -> None:
     wanted (or the reverse), a parent is a file, or the nearest existing parent is read-only.
     On an object store: a probe object can be written and deleted under ``path``."""
     if is_object_store(path):
-        _probe_object_store(path, what)
+        _probe_object_store(path if directory else path.parent, path, what)
         return
     path = as_path(path)
     if path.exists():
@@ -144,10 +144,10 @@ def check_writable(path: Path, what: str, directory: bool = False) -> None:
         raise OutputError(f"{what} {path}: cannot write there ({exc.strerror or exc})") from None
 
 
-def _probe_object_store(path: Path, what: str) -> None:
+def _probe_object_store(directory: Path, path: Path, what: str) -> None:
     from muwclass.io.storage import storage_error
 
-    probe = path.parent / f".muwclass-probe-{os.getpid()}-{time.time_ns()}"
+    probe = directory / f".muwclass-probe-{os.getpid()}-{time.time_ns()}"
     try:
         probe.write_bytes(b"")
         probe.unlink()

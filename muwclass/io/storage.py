@@ -154,3 +154,48 @@ def parquet_schema(path: Path | UPath):
 
     with readable(path) as source:
         return pq.ParquetFile(source).schema_arrow
+
+
+#: what botocore and aiohttp say when nothing answers at an endpoint (in the exception, or in
+#: the text of a Dask or Spark task's failure that carries it to the driver)
+_UNREACHABLE = (
+    re.compile(r'Could not connect to the endpoint URL: "?(https?://[^/"\s]+)'),
+    re.compile(r"Cannot connect to host ([\w.-]+:\d+)"),
+    re.compile(r"Connect timeout on endpoint URL: \"?(https?://[^/\"\s]+)"),
+)
+
+
+def unreachable_store(exc: BaseException) -> str | None:
+    """A one-line message when ``exc`` (or what caused it) is an object store that does not
+    answer, naming its endpoint; None for anything else."""
+    seen, stack = set(), [exc]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        text = str(e)
+        for pattern in _UNREACHABLE:
+            m = pattern.search(text)
+            if m:
+                endpoint = m.group(1) if "://" in m.group(1) else f"http://{m.group(1)}"
+                return (
+                    f"the object store at {endpoint} does not answer ({type(e).__name__}): "
+                    "nothing was published; rerun when it is back"
+                )
+        stack += [e.__cause__, e.__context__]
+    return None
+
+
+def write_parquet(table, path: Path | UPath, **kwargs) -> None:
+    """A :class:`pyarrow.Table` as the Parquet file ``path``; on an object store serialised in
+    memory and written as one object (whole or not at all)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not is_object_store(path):
+        pq.write_table(table, path, **kwargs)
+        return
+    buffer = pa.BufferOutputStream()
+    pq.write_table(table, buffer, **kwargs)
+    path.fs.pipe_file(path.path, buffer.getvalue().to_pybytes())

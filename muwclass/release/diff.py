@@ -45,7 +45,7 @@ def read_release(path: Path) -> pd.DataFrame:
     """The classified table of a release, from its HATS catalog (``lsdb.read_hats``)."""
     import lsdb
 
-    frame = pd.DataFrame(lsdb.read_hats(path / "hats").compute()).reset_index()
+    frame = pd.DataFrame(lsdb.read_hats(current(path) / "hats").compute()).reset_index()
     return frame.drop(columns=[c for c in ("_healpix_29", "index") if c in frame])
 
 
@@ -140,13 +140,13 @@ def run_diff(
 
 def find_release(root: Path, version: str) -> Path:
     """The directory of release ``version`` (or ``latest``) under ``root``, checked to be a
-    release (on an object store: its current generation, :func:`muwclass.io.atomic.current`)."""
+    release (its content is :func:`muwclass.io.atomic.current` of it)."""
     if is_object_store(root):
         name = latest_version(root) if version == "latest" else check_name(version, "release version")
         path = root / name if name else None
         if path is None or not is_product(path, "release"):
             raise ReleaseError(f"no release {version!r} in {root}")
-        return current(path)
+        return path
     path = root / check_name(version, "release version")
     if not path.is_dir():
         known = (

@@ -32,7 +32,7 @@ from muwclass.errors import ReleaseError
 from muwclass.io.atomic import partial_dir, point_latest, publish, read_json
 from muwclass.io.hats_pixels import HEALPIX, catalog_files, pixel_key, with_spatial_index, write_pixel_catalog
 from muwclass.io.products import published
-from muwclass.io.storage import link_or_copy
+from muwclass.io.storage import link_or_copy, parquet_rows
 from muwclass.io.writers import CsvBlock, csv_header, write_csv_blocks, write_table
 from muwclass.release.index_page import write_index
 from muwclass.release.model_card import EVALUATION_FILES
@@ -99,7 +99,7 @@ def write_release(
     shared from a parent (``partitions``; all rows for a release of its own). ``extras``: more
     tables, by file name (``.csv``, ``.parquet``), e.g. an update's diff against its parent."""
     partitions = partitions or ReleasePartitions.covering(classified)
-    n_shared = sum(pq.ParquetFile(f).metadata.num_rows for f in partitions.shared_classified.values())
+    n_shared = sum(parquet_rows(f) for f in partitions.shared_classified.values())
     n_in = manifest["rows"]["in"]
     if n_shared + len(classified) + len(quarantine) != n_in:
         raise ReleaseError(

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from hats.pixel_math import HealpixPixel
 
 from muwclass.config.run import ObservationsConfig
 from muwclass.io.hats_pixels import HEALPIX, pixel_index, pixel_key, with_spatial_index
+from muwclass.io.storage import read_parquet
 from muwclass.runtime.numba_cache import cache_hats_kernels
 from muwclass.runtime.progress import console
 from muwclass.update import astrometry
@@ -131,7 +131,7 @@ def master_names(catalog) -> set[str]:
 def touched_rows(files: dict[HealpixPixel, Path], folded: Folded) -> pd.DataFrame:
     """The X-ray master rows of the touched pixels (partition ``files``) with the recomputed
     and new sources in (:func:`replace_rows`); empty when no pixel was touched."""
-    old = [pq.read_table(files[p]).to_pandas() for p in folded.pixels]
+    old = [read_parquet(files[p]).to_pandas() for p in folded.pixels]
     return replace_rows(pd.concat(old, ignore_index=True), folded.recomputed) if old else pd.DataFrame()
 
 
@@ -188,13 +188,13 @@ def fold_catalog(cfg, observations: list[Observation], catalog_dir, out_dir) -> 
 
     import lsdb
 
-    from muwclass.io.atomic import partial_dir, publish
+    from muwclass.io.atomic import current, partial_dir, publish
     from muwclass.io.hats_pixels import catalog_files, write_pixel_catalog
 
     files = catalog_files(catalog_dir)
     pixels = list(files)
     masters = lsdb.read_hats(catalog_dir)
-    gaia = lsdb.read_hats(cfg.layout.catalog("gaia")) if cfg.observations.astrometry else None
+    gaia = lsdb.read_hats(current(cfg.layout.catalog("gaia"))) if cfg.observations.astrometry else None
     folded = fold(cfg.observations, masters, gaia, observations, pixels, master_names(masters))
     rows = touched_rows(files, folded)
     tmp = partial_dir(out_dir)

@@ -25,19 +25,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import time
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from hats.pixel_math import HealpixPixel
 
 from muwclass.errors import InputError, ModelError, ReleaseError
-from muwclass.io.atomic import read_json
+from muwclass.io.atomic import current, read_json, remove_tree
 from muwclass.io.hats_pixels import HEALPIX, catalog_files, write_pixel_catalog
-from muwclass.io.storage import location
+from muwclass.io.storage import location, parquet_rows, read_parquet, write_parquet
 from muwclass.release.diff import find_release, print_summary, release_diff, summarize
 from muwclass.runtime.progress import console
 from muwclass.update.fold import fold, master_names, touched_rows
@@ -76,17 +74,17 @@ def _crossmatch_pixels(
     in_process = len(rows) <= IN_PROCESS_MAX_ROWS
     with dask_client(cfg.dask, local_directory=cfg.layout.dask, in_process=in_process):
         xray = lsdb.read_hats(work)
-        mws = {t: lsdb.read_hats(cfg.layout.catalog(t)) for t in x.targets}
+        mws = {t: lsdb.read_hats(current(cfg.layout.catalog(t))) for t in x.targets}
         best = crossmatch_chain(x, xray, mws, cache_dir=cfg.layout.cache, priors=kept).best.compute(
             progress_bar=progress
         )
     best = pd.DataFrame(best).reset_index()
     best = best.drop(columns=[c for c in ("index",) if c in best])
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
     # plain strings, as the crossmatch job writes them (Spark's Arrow reader takes no large_string)
     table = pa.Table.from_pandas(best, preserve_index=False)
     plain = [pa.field(f.name, pa.string()) if pa.types.is_large_string(f.type) else f for f in table.schema]
-    pq.write_table(table.cast(pa.schema(plain)), out / "part-0.parquet")
+    write_parquet(table.cast(pa.schema(plain)), out / "part-0.parquet")
 
 
 def plan_observations(
@@ -136,19 +134,20 @@ def run_update(
 
     t_start = time.perf_counter()
     layout = cfg.layout
-    parent = find_release(layout.releases, from_release or "latest")
+    release_dir = find_release(layout.releases, from_release or "latest")
+    parent = current(release_dir)  # its content (a generation on an object store)
     manifest = read_json(parent / "manifest.json") or {}
     if not (parent / "sources").is_dir() or "crossmatch" not in manifest:
         raise ReleaseError(
-            f"release {parent.name} was written before incremental updates (no sources/ or crossmatch "
+            f"release {release_dir.name} was written before incremental updates (no sources/ or crossmatch "
             "priors); run `muwclass classify-catalog` once to make a release that can be updated"
         )
     read = read_observations(
         [location(p, cfg.storage_options) for p in observations], definition or cfg.observations.definition
     )
-    fresh = plan_observations(manifest, read, parent.name)
+    fresh = plan_observations(manifest, read, release_dir.name)
     if not fresh:
-        console.print(f"nothing to do: every observation is already in release {parent.name}")
+        console.print(f"nothing to do: every observation is already in release {release_dir.name}")
         return parent
     version = check_release_target(layout.releases, release_version, force)
     timings: dict[str, float] = {}
@@ -158,7 +157,7 @@ def run_update(
     now_models = {str(i): prov for i, prov in family.provenance.items()}
     if json.loads(json.dumps(now_models, default=str)) != parent_models:
         raise ModelError(
-            f"the model family '{model}' differs from the one release {parent.name} was classified with; "
+            f"the model family '{model}' differs from the one release {release_dir.name} was classified with; "
             "an update must classify with the same models (run `muwclass classify-catalog` for a new release)"
         )
 
@@ -176,7 +175,7 @@ def run_update(
         gaia = (
             None
             if no_astrometry or not cfg.observations.astrometry
-            else lsdb.read_hats(layout.catalog("gaia"))
+            else lsdb.read_hats(current(layout.catalog("gaia")))
         )
         folded = fold(cfg.observations, sources, gaia, fresh, pixels, master_names(sources))
         touched = folded.pixels
@@ -185,8 +184,8 @@ def run_update(
         # -- 3. the touched pixels: X-ray rows, crossmatch, classification -------------------
         columns = [n for n, _ in output_columns(family.classes)]
         work = layout.update_work
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
+        remove_tree(work)
+        work.mkdir(parents=True, exist_ok=True)
         if touched:
             rows = touched_rows(sources_files, folded)
             t0 = time.perf_counter()
@@ -230,10 +229,10 @@ def run_update(
     quarantine = pd.concat([parent_quarantine, quarantine_new], ignore_index=True)
     classified_files = catalog_files(parent / "hats")
     shared = {p: f for p, f in classified_files.items() if p not in touched}
-    n_shared = sum(pq.ParquetFile(f).metadata.num_rows for f in shared.values())
+    n_shared = sum(parquet_rows(f) for f in shared.values())
     # only the touched pixels can differ: every other partition is the parent's own file
     if touched:
-        old = pd.concat([pq.read_table(classified_files[p]).to_pandas() for p in touched], ignore_index=True)
+        old = pd.concat([read_parquet(classified_files[p]).to_pandas() for p in touched], ignore_index=True)
         diff = release_diff(old.drop(columns=[HEALPIX]), classified.drop(columns=[HEALPIX], errors="ignore"))
     else:
         diff = pd.DataFrame(columns=["source_id", "ra", "dec", "change", "reason"])
@@ -249,7 +248,7 @@ def run_update(
             k: manifest[k] for k in ("config", "models", "crossmatch", "evaluation", "draws") if k in manifest
         },
         "version": version,
-        "parent": parent.name,
+        "parent": release_dir.name,
         "code": manifest.get("code"),
         "observations": lineage,
         "update": {
@@ -288,11 +287,11 @@ def run_update(
         partitions=partitions,
         extras={"diff.csv": diff, "diff.parquet": diff, "update_matches.csv": folded.matches},
     )
-    shutil.rmtree(work, ignore_errors=True)
+    remove_tree(work)
     console.print(f"release written in {time.perf_counter() - t_write:.1f} s")
-    print_summary({"first": parent.name, "second": version, **summary}, path / "diff.csv")
+    print_summary({"first": release_dir.name, "second": version, **summary}, path / "diff.csv")
     console.print(
-        f"release {path} (parent {parent.name}): {len(fresh)} observations, {len(touched)} of {len(pixels)} "
+        f"release {path} (parent {release_dir.name}): {len(fresh)} observations, {len(touched)} of {len(pixels)} "
         f"pixels recomputed ({counts['rows_in']} sources), {summary.get('listed', len(diff))} sources changed, "
         f"{time.perf_counter() - t_start:.0f} s"
     )

@@ -174,6 +174,28 @@ def test_whole_chain_on_the_cluster_with_faults_equals_the_local_run(tmp_path, d
             )
             assert latest_version(cfg.layout.releases) == "v2"
 
+            # the other stages on the cluster and the store: update, diff, evaluate, field
+            observations = [f"{raw['data_dir']}/fields/IC2395_CXO/{o}_results.csv" for o in (21137, 24613)]
+            update = ["update", "--observations", *observations, "--release-version", "v3", "--no-progress"]
+            _finish(_muwclass(update, env), "update", logs)
+            assert latest_version(cfg.layout.releases) == "v3"
+            changes = pd.read_csv((current(cfg.layout.releases / "v3") / "diff.csv").open("rb"))
+            assert (changes["change"] == "new").sum() == 46  # as on one machine (README)
+            _finish(_muwclass(["diff", "v2", "v3"], env), "diff", logs)
+            assert published(cfg.layout.diffs / "v2..v3")
+            evaluate = ["evaluate", "--folds", "3", "--permutation-repeats", "0", "--no-progress"]
+            _finish(_muwclass(evaluate, env), "evaluate", logs)
+            assert (current(cfg.layout.evaluation("3")) / "metrics.json").exists()
+            field = tmp_path / "field.yaml"
+            keys = ("data_dir", "work_dir", "scratch_dir", "storage_options", "spark", "dask")
+            field.write_text(
+                yaml.safe_dump(
+                    {"extends": str(REPO / "conf" / "fields" / "IC2395.yaml"), **{k: raw[k] for k in keys}}
+                )
+            )
+            _finish(_muwclass(["field"], env, field), "field", logs)
+            assert (current(cfg.layout.field("IC2395")) / "index.html").exists()
+
             # the secret is nowhere: command output, daemon logs, scratch, every stored text
             for name in fs.find(work):
                 if name.endswith((".json", ".md", ".csv", ".html", ".properties", ".txt", ".yaml")):
