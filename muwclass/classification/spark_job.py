@@ -20,7 +20,7 @@ import pyarrow as pa
 from muwclass.classification.family import ModelFamily
 from muwclass.classification.inputs import required_columns, to_model_input
 from muwclass.classification.predict import classify_rows
-from muwclass.io.atomic import remove_tree, write_bytes_whole
+from muwclass.io.atomic import remove_tree, write_parquet
 from muwclass.io.storage import is_url, parquet_rows, read_parquet, readable
 
 HEALPIX = "_healpix_29"
@@ -210,7 +210,6 @@ def write_task_output(
     """One task's rows as ``out_dir/status=<status>/part-<task>.parquet``, each file written
     whole (a retried task rewrites the same names with the same rows), with the column types of
     :func:`output_columns`; returns the counts."""
-    import pyarrow.parquet as pq
 
     schema = pa.schema([(n, ARROW_TYPES[t]) for n, t in types if n != "status"])
     counts = {}
@@ -218,11 +217,8 @@ def write_task_output(
         part = out[out["status"] == status]
         counts[status] = len(part)
         if len(part):
-            buffer = pa.BufferOutputStream()
             table = pa.Table.from_pandas(part[schema.names], schema=schema, preserve_index=False)
-            pq.write_table(table, buffer)
-            target = out_dir / f"status={status}" / f"part-{task:05d}.parquet"
-            write_bytes_whole(target, buffer.getvalue().to_pybytes())
+            write_parquet(table, out_dir / f"status={status}" / f"part-{task:05d}.parquet")
     return counts
 
 

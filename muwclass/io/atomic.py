@@ -37,11 +37,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from muwclass.io.products import MARKER, check_replaceable, mark_product
+from muwclass.io.products import GENERATION_PREFIX, MARKER, check_replaceable, mark_product
 from muwclass.io.storage import as_path, is_object_store, storage_error
-
-#: prefix of a generation's folder inside an object-store product
-GENERATION_PREFIX = "g-"
 
 
 def partial_path(final: Path, token: str) -> Path:
@@ -237,13 +234,20 @@ def atomic_path(path: Path) -> Iterator[Path]:
             tmp.unlink()
 
 
-def write_bytes_whole(path: Path, data: bytes) -> None:
-    """``data`` as the file ``path``, appearing whole or not at all (one object on a store)."""
+def write_parquet(table, path: Path, **kwargs) -> None:
+    """A :class:`pyarrow.Table` as the Parquet file ``path``, appearing whole or not at all: on
+    an object store serialised in memory and written as one object, else through
+    :func:`atomic_path` (a retried Spark task or a rerun rewrites it the same)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     if is_object_store(path):
-        path.fs.pipe_file(path.path, data)
+        buffer = pa.BufferOutputStream()
+        pq.write_table(table, buffer, **kwargs)
+        path.fs.pipe_file(path.path, buffer.getvalue().to_pybytes())
         return
     with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+        pq.write_table(table, tmp, **kwargs)
 
 
 def write_json(path: Path, payload: dict) -> None:

@@ -25,7 +25,8 @@ from hats.io import paths, write_parquet_metadata
 from hats.pixel_math import HealpixPixel
 from hats.pixel_math.spatial_index import SPATIAL_INDEX_COLUMN, compute_spatial_index
 
-from muwclass.io.storage import as_path, link_or_copy, parquet_rows, parquet_schema, write_parquet
+from muwclass.io.atomic import write_parquet
+from muwclass.io.storage import as_path, link_or_copy, parquet_rows, parquet_schema
 
 HEALPIX = SPATIAL_INDEX_COLUMN  # "_healpix_29"
 

@@ -24,6 +24,8 @@ from muwclass.io.storage import as_path, is_object_store
 
 #: the file in every directory muwclass publishes: {"kind": ..., "written": ...}
 MARKER = ".muwclass-product"
+#: prefix of a generation's folder inside a product on an object store (muwclass.io.atomic)
+GENERATION_PREFIX = "g-"
 #: products written before the marker existed, recognised by the file they always hold
 LEGACY_SIGNATURES = {
     "release": ("manifest.json",),
@@ -84,7 +86,7 @@ def check_replaceable(path: Path, kind: str, what: str) -> None:
     product (on an object store: or only generations of ours, left by a first run that crashed)."""
     if is_object_store(path):
         entries = list(path.iterdir()) if path.exists() else []
-        if all(e.name.startswith("g-") for e in entries) or is_product(path, kind):
+        if all(e.name.startswith(GENERATION_PREFIX) for e in entries) or is_product(path, kind):
             return
         found = product_kind(path)
         holds = f"a muwclass {found} product" if found else "objects muwclass did not write"

@@ -185,17 +185,3 @@ def unreachable_store(exc: BaseException) -> str | None:
                 )
         stack += [e.__cause__, e.__context__]
     return None
-
-
-def write_parquet(table, path: Path | UPath, **kwargs) -> None:
-    """A :class:`pyarrow.Table` as the Parquet file ``path``; on an object store serialised in
-    memory and written as one object (whole or not at all)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    if not is_object_store(path):
-        pq.write_table(table, path, **kwargs)
-        return
-    buffer = pa.BufferOutputStream()
-    pq.write_table(table, buffer, **kwargs)
-    path.fs.pipe_file(path.path, buffer.getvalue().to_pybytes())

@@ -33,9 +33,9 @@ import pyarrow as pa
 from hats.pixel_math import HealpixPixel
 
 from muwclass.errors import InputError, ModelError, ReleaseError
-from muwclass.io.atomic import current, read_json, remove_tree
+from muwclass.io.atomic import current, read_json, remove_tree, write_parquet
 from muwclass.io.hats_pixels import HEALPIX, catalog_files, write_pixel_catalog
-from muwclass.io.storage import location, parquet_rows, read_parquet, write_parquet
+from muwclass.io.storage import location, parquet_rows, read_parquet
 from muwclass.release.diff import find_release, print_summary, release_diff, summarize
 from muwclass.runtime.progress import console
 from muwclass.update.fold import fold, master_names, touched_rows

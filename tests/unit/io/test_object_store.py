@@ -135,3 +135,25 @@ def test_a_store_that_is_down_is_one_line_naming_the_endpoint(tmp_path):
         check_output_directory(path, "release", "release directory")
     message = str(err.value)
     assert down.endpoint in message and "\n" not in message and SECRET not in message
+
+
+def test_an_unreachable_store_is_recognised_through_wrapping_exceptions():
+    from botocore.exceptions import EndpointConnectionError
+
+    from muwclass.io.storage import unreachable_store
+
+    cause = EndpointConnectionError(endpoint_url="http://127.0.0.1:19000/bucket/work/x.parquet")
+    try:
+        try:
+            raise cause
+        except EndpointConnectionError as exc:
+            raise RuntimeError("Some mapping stages failed") from exc
+    except RuntimeError as wrapped:
+        message = unreachable_store(wrapped)
+    assert message.startswith("the object store at http://127.0.0.1:19000 does not answer")
+    # a Spark task's failure arrives as text only
+    spark = Exception(
+        'org.apache.spark.api.python.PythonException: ... Could not connect to the endpoint URL: "http://10.0.0.5:9000/b/k"'
+    )
+    assert "http://10.0.0.5:9000" in unreachable_store(spark)
+    assert unreachable_store(ValueError("a bug")) is None
