@@ -27,7 +27,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
 from rich.table import Table
 
 from muwclass.config.run import REPO_ROOT
@@ -56,58 +55,31 @@ def _chain(conf: Path, env: dict) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from tests.cluster_local import CONF, cluster_local, local_config
     from tests.conftest import REPO
-    from tests.dask_processes import dask_processes
-    from tests.object_store import KEY_ID, SECRET, Outage, S3Server, upload_tree
-    from tests.spark_standalone import spark_env, standalone_cluster
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--repeats", type=int, default=2)
     args = p.parse_args(argv)
     data_dir = Path(os.environ.get("MUWCLASS_DATA", REPO.parent / "shared" / "muwclass-data")).resolve()
-    raw = yaml.safe_load((REPO / "conf" / "cluster-local.yaml").read_text())
     runs: dict[str, list[dict]] = {"local": [], "cluster": []}
-    with tempfile.TemporaryDirectory(prefix="muwclass-bench-cluster-") as tmp:
-        tmp = Path(tmp)
-        env = {**spark_env(tmp), "MUWCLASS_S3_KEY": KEY_ID, "MUWCLASS_S3_SECRET": SECRET}
-        local = tmp / "local.yaml"
-        local.write_text(
-            yaml.safe_dump(
-                {
-                    "extends": str(REPO / "conf" / "default.yaml"),
-                    "data_dir": str(data_dir),
-                    "work_dir": str(tmp / "work"),
-                }
-            )
-        )
-        shutil.rmtree(raw["scratch_dir"], ignore_errors=True)
-        store = S3Server(tmp / "moto.log")
-        store.start()
-        outage = Outage(store.port, port=int(raw["storage_options"]["endpoint_url"].rsplit(":", 1)[1]))
-        outage.restore()
-        try:
-            for bucket in ("muwclass-local-inputs", "muwclass-local-work"):
-                store.create_bucket(bucket)
-            upload_tree(store, data_dir, raw["data_dir"])
-            with (
-                dask_processes(tmp, workers=2, port=int(raw["dask"]["scheduler"].rsplit(":", 1)[1])),
-                standalone_cluster(tmp, port=int(raw["spark"]["master"].rsplit(":", 1)[1])),
-            ):
-                for i in range(args.repeats):
-                    for name, conf in (("local", local), ("cluster", REPO / "conf" / "cluster-local.yaml")):
-                        # every repeat imports again: the import skips unchanged inputs otherwise
-                        if name == "local":
-                            shutil.rmtree(tmp / "work", ignore_errors=True)
-                        else:
-                            work = raw["work_dir"].removeprefix("s3://")
-                            if store.fs().exists(work):
-                                store.fs().rm(work, recursive=True)
-                            shutil.rmtree(raw["scratch_dir"], ignore_errors=True)
-                        runs[name].append(_chain(conf, env))
-                        console.print(f"{name} run {i + 1}: {runs[name][-1]}")
-        finally:
-            outage.cut()
-            store.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="muwclass-bench-cluster-") as tmp,
+        cluster_local(Path(tmp), data_dir) as cluster,
+    ):
+        local = local_config(Path(tmp), data_dir)
+        fs, work = cluster.store.fs(), cluster.raw["work_dir"].removeprefix("s3://")
+        for i in range(args.repeats):
+            for name, conf in (("local", local), ("cluster", CONF)):
+                # every repeat imports again: the import skips unchanged inputs otherwise
+                if name == "local":
+                    shutil.rmtree(Path(tmp) / "local", ignore_errors=True)
+                else:
+                    if fs.exists(work):
+                        fs.rm(work, recursive=True)
+                    shutil.rmtree(cluster.scratch, ignore_errors=True)
+                runs[name].append(_chain(conf, cluster.env))
+                console.print(f"{name} run {i + 1}: {runs[name][-1]}")
     best = {name: min(r, key=lambda s: s["chain"]) for name, r in runs.items()}
     result = {"repeats": args.repeats, "runs": runs, "best": best,
               "cluster_over_local": round(best["cluster"]["chain"] / best["local"]["chain"], 2)}  # fmt: skip

@@ -122,14 +122,17 @@ class Outage:
         server = socket.socket()
         server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         server.bind(("127.0.0.1", self.port))
-        server.listen(64)
+        server.listen(128)
         self._server = server
         threading.Thread(target=self._accept, args=(server,), daemon=True).start()
 
     def cut(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:
+            # shutdown first: close() alone leaves the socket listening while accept() blocks
+            with suppress(OSError):
+                server.shutdown(socket.SHUT_RDWR)
+            server.close()
         with self._lock:
             for conn in self._open:
                 with suppress(OSError):
@@ -142,27 +145,41 @@ class Outage:
             try:
                 client, _ = server.accept()
             except OSError:
-                return  # cut
+                if self._server is not server:
+                    return  # cut
+                time.sleep(0.01)  # e.g. out of file descriptors for a moment: keep serving
+                continue
+            if self._server is not server:  # cut while this connection was being accepted
+                client.close()
+                return
             try:
                 upstream = socket.create_connection(("127.0.0.1", self.target_port))
             except OSError:
                 client.close()
                 continue
+            pair = (client, upstream)
             with self._lock:
-                self._open |= {client, upstream}
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
+                self._open |= set(pair)
+            ended: list[int] = []  # directions that have ended
+            for a, b in (pair, pair[::-1]):
+                threading.Thread(target=self._pipe, args=(a, b, pair, ended), daemon=True).start()
 
-
-def _pipe(src: socket.socket, dst: socket.socket) -> None:
-    try:
-        while data := src.recv(65536):
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
+    def _pipe(self, src: socket.socket, dst: socket.socket, pair: tuple, ended: list[int]) -> None:
+        """Copy ``src`` to ``dst`` until either ends; the second direction to end closes both
+        sockets (a relay that only half-closed them leaked two descriptors per connection and
+        stopped accepting after a few thousand: the store looked down in the middle of a run)."""
+        with suppress(OSError):
+            while data := src.recv(65536):
+                dst.sendall(data)
         with suppress(OSError):
             dst.shutdown(socket.SHUT_WR)
+        with self._lock:
+            ended.append(1)
+            if len(ended) < 2:
+                return
+            self._open -= set(pair)
+        for sock in pair:
+            sock.close()
 
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

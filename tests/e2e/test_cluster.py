@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -30,14 +29,13 @@ import yaml
 from muwclass.config.run import load_run_config
 from muwclass.io.atomic import current, latest_version
 from muwclass.io.products import published
+from tests.cluster_local import CONF, cluster_local, local_config
 from tests.conftest import REPO
-from tests.dask_processes import dask_processes
-from tests.object_store import KEY_ID, SECRET, Outage, S3Server, upload_tree
-from tests.spark_standalone import executor_pids, spark_env, standalone_cluster
+from tests.object_store import SECRET
+from tests.spark_standalone import executor_pids
 
 pytestmark = [pytest.mark.dask, pytest.mark.spark, pytest.mark.slow]
 
-CONF = REPO / "conf" / "cluster-local.yaml"
 ADDRESSES = re.compile(r"(s3://[a-z0-9-]+|https?://[^\s\"]+|spark://\S+|tcp://\S+)")
 
 
@@ -88,123 +86,86 @@ STAGES = [
 
 
 def test_whole_chain_on_the_cluster_with_faults_equals_the_local_run(tmp_path, data_dir):
-    env = {**spark_env(tmp_path), "MUWCLASS_S3_KEY": KEY_ID, "MUWCLASS_S3_SECRET": SECRET}
     logs: list[str] = []
-
-    # the reference: the same configuration on one machine (LocalCluster, Spark local, disk)
-    local = tmp_path / "local.yaml"
-    local.write_text(
-        yaml.safe_dump(
-            {
-                "extends": str(REPO / "conf" / "default.yaml"),
-                "data_dir": str(data_dir),
-                "work_dir": str(tmp_path / "local"),
-            }
-        )
-    )
-    for stage in STAGES:
-        _finish(_muwclass(stage, env, local), f"local {stage[0]}", logs)
-    expected = _release_rows(load_run_config(local))
-
-    raw = yaml.safe_load(CONF.read_text())
-    scratch = Path(raw["scratch_dir"])
-    shutil.rmtree(scratch, ignore_errors=True)  # this test's scratch (named by its configuration)
-    store = S3Server(tmp_path / "moto.log")
-    store.start()
-    outage = Outage(store.port, port=int(raw["storage_options"]["endpoint_url"].rsplit(":", 1)[1]))
-    outage.restore()
-    spark_master_port = int(raw["spark"]["master"].rsplit(":", 1)[1])
-    dask_port = int(raw["dask"]["scheduler"].rsplit(":", 1)[1])
-    try:
-        for bucket in ("muwclass-local-inputs", "muwclass-local-work"):
-            store.create_bucket(bucket)
-        upload_tree(store, data_dir, raw["data_dir"])
-        os.environ.update(MUWCLASS_S3_KEY=KEY_ID, MUWCLASS_S3_SECRET=SECRET)
+    with cluster_local(tmp_path, data_dir) as cluster:
+        env, raw, scratch = cluster.env, cluster.raw, cluster.scratch
+        # the reference: the same run on one machine (LocalCluster, Spark local, disk)
+        local = local_config(tmp_path, data_dir)
+        for stage in STAGES:
+            _finish(_muwclass(stage, env, local), f"local {stage[0]}", logs)
+        expected = _release_rows(load_run_config(local))
         cfg = load_run_config(CONF)
         fs, work = cfg.work_dir.fs, cfg.work_dir.path
-        with (
-            dask_processes(tmp_path, workers=2, port=dask_port) as dask,
-            standalone_cluster(tmp_path, port=spark_master_port) as _,
-        ):
-            # import: a Dask worker killed once hats-import is under way, then replaced
-            proc = _muwclass(STAGES[0], env)
-            assert _when(lambda: any((scratch / "import_tmp").glob("*")), proc), (
-                "import ended before the kill"
-            )
-            dask.kill_worker()
-            dask.add_worker()
-            _finish(proc, "import", logs)
+        # import: a Dask worker killed once hats-import is under way, then replaced
+        proc = _muwclass(STAGES[0], env)
+        assert _when(lambda: any((scratch / "import_tmp").glob("*")), proc), "import ended before the kill"
+        cluster.dask.kill_worker()
+        cluster.dask.add_worker()
+        _finish(proc, "import", logs)
 
-            # crossmatch: a Dask worker killed while the joins are being written
-            proc = _muwclass(STAGES[1], env)
-            assert _when(lambda: fs.exists(f"{work}/hats/.xmatch_work"), proc), (
-                "crossmatch ended before the kill"
-            )
-            dask.kill_worker()
-            dask.add_worker()
-            _finish(proc, "crossmatch", logs)
-            _finish(_muwclass(STAGES[2], env), "train", logs)
+        # crossmatch: a Dask worker killed while the joins are being written
+        proc = _muwclass(STAGES[1], env)
+        assert _when(lambda: fs.exists(f"{work}/hats/.xmatch_work"), proc), "crossmatch ended before the kill"
+        cluster.dask.kill_worker()
+        cluster.dask.add_worker()
+        _finish(proc, "crossmatch", logs)
+        _finish(_muwclass(STAGES[2], env), "train", logs)
 
-            # classify-catalog: the Spark executor killed while tasks run
-            proc = _muwclass(STAGES[3], env)
-            assert _when(lambda: bool(executor_pids()) and fs.exists(f"{work}/classified"), proc), (
-                "classification ended before the kill"
-            )
-            os.kill(executor_pids()[0], signal.SIGKILL)
-            _finish(proc, "classify-catalog", logs)
-            got = _release_rows(cfg)
-            pd.testing.assert_frame_equal(got, expected, check_like=True)
+        # classify-catalog: the Spark executor killed while tasks run
+        proc = _muwclass(STAGES[3], env)
+        assert _when(lambda: bool(executor_pids()) and fs.exists(f"{work}/classified"), proc), (
+            "classification ended before the kill"
+        )
+        os.kill(executor_pids()[0], signal.SIGKILL)
+        _finish(proc, "classify-catalog", logs)
+        got = _release_rows(cfg)
+        pd.testing.assert_frame_equal(got, expected, check_like=True)
 
-            # the store goes away in the middle of the next release: one line, nothing published
-            proc = _muwclass(["classify-catalog", "--release-version", "v2", "--no-progress"], env)
-            assert _when(lambda: fs.exists(f"{work}/classified"), proc), "release ended before the outage"
-            outage.cut()
-            out, _ = proc.communicate(timeout=900)
-            logs.append(out)
-            assert proc.returncode != 0
-            last = out.strip().splitlines()[-1]
-            assert ": error: " in last and outage.endpoint in last and "Traceback" not in out, out[-3000:]
-            outage.restore()
-            assert latest_version(cfg.layout.releases) == "v1"
-            assert not published(cfg.layout.releases / "v2")
-            _finish(
-                _muwclass(["classify-catalog", "--release-version", "v2", "--no-progress"], env),
-                "rerun",
-                logs,
-            )
-            assert latest_version(cfg.layout.releases) == "v2"
+        # the store goes away in the middle of the next release: one line, nothing published
+        proc = _muwclass(["classify-catalog", "--release-version", "v2", "--no-progress"], env)
+        assert _when(lambda: fs.exists(f"{work}/classified"), proc), "release ended before the outage"
+        cluster.outage.cut()
+        out, _ = proc.communicate(timeout=900)
+        logs.append(out)
+        assert proc.returncode != 0
+        last = out.strip().splitlines()[-1]
+        assert ": error: " in last and cluster.outage.endpoint in last and "Traceback" not in out, out[-3000:]
+        cluster.outage.restore()
+        assert latest_version(cfg.layout.releases) == "v1"
+        assert not published(cfg.layout.releases / "v2")
+        _finish(
+            _muwclass(["classify-catalog", "--release-version", "v2", "--no-progress"], env),
+            "rerun",
+            logs,
+        )
+        assert latest_version(cfg.layout.releases) == "v2"
 
-            # the other stages on the cluster and the store: update, diff, evaluate, field
-            observations = [f"{raw['data_dir']}/fields/IC2395_CXO/{o}_results.csv" for o in (21137, 24613)]
-            update = ["update", "--observations", *observations, "--release-version", "v3", "--no-progress"]
-            _finish(_muwclass(update, env), "update", logs)
-            assert latest_version(cfg.layout.releases) == "v3"
-            changes = pd.read_csv((current(cfg.layout.releases / "v3") / "diff.csv").open("rb"))
-            assert (changes["change"] == "new").sum() == 46  # as on one machine (README)
-            _finish(_muwclass(["diff", "v2", "v3"], env), "diff", logs)
-            assert published(cfg.layout.diffs / "v2..v3")
-            evaluate = ["evaluate", "--folds", "3", "--permutation-repeats", "0", "--no-progress"]
-            _finish(_muwclass(evaluate, env), "evaluate", logs)
-            assert (current(cfg.layout.evaluation("3")) / "metrics.json").exists()
-            field = tmp_path / "field.yaml"
-            keys = ("data_dir", "work_dir", "scratch_dir", "storage_options", "spark", "dask")
-            field.write_text(
-                yaml.safe_dump(
-                    {"extends": str(REPO / "conf" / "fields" / "IC2395.yaml"), **{k: raw[k] for k in keys}}
-                )
+        # the other stages on the cluster and the store: update, diff, evaluate, field
+        observations = [f"{raw['data_dir']}/fields/IC2395_CXO/{o}_results.csv" for o in (21137, 24613)]
+        update = ["update", "--observations", *observations, "--release-version", "v3", "--no-progress"]
+        _finish(_muwclass(update, env), "update", logs)
+        assert latest_version(cfg.layout.releases) == "v3"
+        changes = pd.read_csv((current(cfg.layout.releases / "v3") / "diff.csv").open("rb"))
+        assert (changes["change"] == "new").sum() == 46  # as on one machine (README)
+        _finish(_muwclass(["diff", "v2", "v3"], env), "diff", logs)
+        assert published(cfg.layout.diffs / "v2..v3")
+        evaluate = ["evaluate", "--folds", "3", "--permutation-repeats", "0", "--no-progress"]
+        _finish(_muwclass(evaluate, env), "evaluate", logs)
+        assert (current(cfg.layout.evaluation("3")) / "metrics.json").exists()
+        field = tmp_path / "field.yaml"
+        keys = ("data_dir", "work_dir", "scratch_dir", "storage_options", "spark", "dask")
+        field.write_text(
+            yaml.safe_dump(
+                {"extends": str(REPO / "conf" / "fields" / "IC2395.yaml"), **{k: raw[k] for k in keys}}
             )
-            _finish(_muwclass(["field"], env, field), "field", logs)
-            assert (current(cfg.layout.field("IC2395")) / "index.html").exists()
+        )
+        _finish(_muwclass(["field"], env, field), "field", logs)
+        assert (current(cfg.layout.field("IC2395")) / "index.html").exists()
 
-            # the secret is nowhere: command output, daemon logs, scratch, every stored text
-            for name in fs.find(work):
-                if name.endswith((".json", ".md", ".csv", ".html", ".properties", ".txt", ".yaml")):
-                    assert SECRET not in fs.cat_file(name).decode("utf-8", "replace"), name
-    finally:
-        os.environ.pop("MUWCLASS_S3_KEY", None)
-        os.environ.pop("MUWCLASS_S3_SECRET", None)
-        outage.cut()
-        store.stop()
+        # the secret is nowhere: command output, daemon logs, scratch, every stored text
+        for name in fs.find(work):
+            if name.endswith((".json", ".md", ".csv", ".html", ".properties", ".txt", ".yaml")):
+                assert SECRET not in fs.cat_file(name).decode("utf-8", "replace"), name
     assert SECRET not in "\n".join(logs)
     for log in [
         *tmp_path.rglob("*.log"),
