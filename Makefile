@@ -79,6 +79,7 @@ bench: setup
 	$(BIN)/python -m bench.classify --scale $(SCALE)
 	$(BIN)/python -m bench.update --scale $(SCALE)
 	$(BIN)/python -m bench.field
+	$(BIN)/python -m bench.cluster
 
 clean:
 	rm -rf build

@@ -101,7 +101,7 @@ def _wait_for_worker(ui_port: int, logs: Path, timeout: float = 90.0) -> None:
                 state = json.load(r)
             if any(w.get("state") == "ALIVE" for w in state.get("workers", [])):
                 return
-        except OSError:
+        except (OSError, ValueError):  # not up yet, or still answering with a page, not JSON
             pass
         time.sleep(0.5)
     raise RuntimeError(f"Spark standalone worker did not register within {timeout:.0f} s; see {logs}")
