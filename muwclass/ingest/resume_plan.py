@@ -4,12 +4,14 @@ The plan is keyed by a content hash of the import's settings and of every input 
 A finished import leaves its accounting report (with that hash) beside the published HATS
 collection: the same hash again means nothing to do. A killed import leaves per-file markers in
 its staging directory (written last and atomically by :func:`muwclass.ingest.staging.stage_file`)
-and hats-import's own resume files in its partial directory; both are named by the hash, so a
+and hats-import's own resume files in its scratch directory; both are named by the hash, so a
 rerun with the same inputs picks them up and one with other inputs starts clean.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,12 +39,16 @@ class ImportResumePlan:
         """Staged Parquet parts and per-file markers."""
         return self.args.layout.staging(self.args.key, self.digest)
 
-    @property
+    @functools.cached_property
     def partial(self) -> Path:
-        """Where hats-import builds the collection (its own resume plan lives inside): named by
-        the hash, beside the published collection (inside it, as a generation, on an object
-        store: muwclass.io.atomic)."""
-        return partial_path(self.args.hats_dir, self.digest[:16])
+        """Where hats-import builds the collection: named by the hash, beside the published
+        collection (inside it, as a generation, on an object store: muwclass.io.atomic). A
+        forced rebuild of the very generation that is published gets a new name, so that
+        readers keep the published one until the new one is complete."""
+        final, token = self.args.hats_dir, self.digest[:16]
+        if is_object_store(final) and current(final).path.startswith(partial_path(final, token).path):
+            token = f"{token}-{os.getpid()}"
+        return partial_path(final, token)
 
     @property
     def scratch(self) -> Path:

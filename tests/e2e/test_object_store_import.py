@@ -60,3 +60,10 @@ def test_import_writes_hats_on_the_object_store(s3_conf, dask_client):
     assert read_json(cfg.layout.import_report("csc"))["imported"] == 473
     again = {r["catalog"]: r for r in run_import(cfg, dask_client, progress=False)}
     assert again["csc"]["skipped"] and again["gaia"]["skipped"]
+    # a forced rebuild of the same inputs goes to a new generation, the published one untouched
+    before = current(csc_dir)
+    run_import(cfg, dask_client, catalogs=["csc"], force=True, progress=False)
+    assert current(csc_dir) != before and [g.name for g in generations(csc_dir)] == [
+        current(csc_dir).parent.name
+    ]
+    assert len(lsdb.read_hats(current(csc_dir)).compute()) == 473
