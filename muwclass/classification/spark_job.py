@@ -21,7 +21,7 @@ from muwclass.classification.family import ModelFamily
 from muwclass.classification.inputs import required_columns, to_model_input
 from muwclass.classification.predict import classify_rows
 from muwclass.io.atomic import remove_tree, write_parquet
-from muwclass.io.storage import is_url, parquet_rows, read_parquet, readable
+from muwclass.io.storage import is_url, parquet_rows, parquet_schema, read_parquet, readable
 
 HEALPIX = "_healpix_29"
 ROWS_PER_TASK = 20_000  # rows classified together: the unit of work and of load balancing
@@ -244,7 +244,7 @@ def classify_on_spark(
     n_in = sum(p.stop - p.start for task in plan for p in task)
     options = dict(getattr(dataset, "storage_options", {}))  # a local Path has none
     first = next((p.file for task in plan for p in task), None)
-    available = pq_columns(_worker_path(first, options)) if first else []
+    available = parquet_schema(_worker_path(first, options)).names if first else []
     # Only the columns classification reads or writes out are read at all.
     columns = required_columns(available, family.feature_sets, keep=names)
     shared = spark.sparkContext.broadcast((family, draws, seed, types, columns, options, str(out_dir)))
@@ -285,17 +285,9 @@ def classify_on_spark(
     return {"rows_in": int(n_in), "tasks": len(plan), "job_seconds": round(time.perf_counter() - t0, 2)}
 
 
-def pq_columns(path: Path) -> list[str]:
-    """Column names of a Parquet file, from its footer."""
-    import pyarrow.parquet as pq
-
-    with readable(path) as source:
-        return pq.ParquetFile(source).schema_arrow.names
-
-
 def read_outputs(out_dir: Path, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(classified, quarantined) rows of :func:`classify_on_spark`'s output; a quarantine with
-    no rows keeps its header (Spark writes no partition for no rows)."""
+    no rows keeps its header (a task writes no file for a status it has no rows of)."""
 
     def read(status: str) -> pd.DataFrame:
         parts = sorted((out_dir / f"status={status}").glob("part-*.parquet"), key=lambda p: p.name)

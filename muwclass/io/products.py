@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from muwclass.errors import OutputError
-from muwclass.io.storage import as_path, is_object_store
+from muwclass.io.storage import as_path, is_object_store, storage_error
 
 #: the file in every directory muwclass publishes: {"kind": ..., "written": ...}
 MARKER = ".muwclass-product"
@@ -147,8 +147,6 @@ def check_writable(path: Path, what: str, directory: bool = False) -> None:
 
 
 def _probe_object_store(directory: Path, path: Path, what: str) -> None:
-    from muwclass.io.storage import storage_error
-
     probe = directory / f".muwclass-probe-{os.getpid()}-{time.time_ns()}"
     try:
         probe.write_bytes(b"")

@@ -20,7 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from muwclass.errors import InputError
-from muwclass.io.storage import as_path, readable
+from muwclass.io.storage import as_path, parquet_schema, readable
 
 
 @dataclass
@@ -235,8 +235,7 @@ def native_columns(path: Path, fmt: str, encoding: str = "utf-8") -> list[str]:
     if fmt in ("csv", "candidates"):
         return _csv_header(path, encoding)
     if fmt == "parquet":
-        with readable(path) as source:
-            return pq.ParquetFile(source).schema_arrow.names
+        return parquet_schema(path).names
     return list(_astropy_frame(path, fmt).columns)
 
 

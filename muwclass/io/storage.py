@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from upath import UPath
 
-from muwclass.errors import ConfigError
+from muwclass.errors import ConfigError, StorageError
 
 #: fsspec protocols that are the local file system after all
 _LOCAL_PROTOCOLS = ("", "file", "local")
@@ -101,8 +101,6 @@ def endpoint_of(path: Path | UPath) -> str:
 def storage_error(path: Path | UPath, exc: BaseException, doing: str) -> Exception:
     """A one-line :class:`~muwclass.errors.StorageError` for a failed object-store call: what
     was being done, the endpoint, and the back end's reason (never its credentials)."""
-    from muwclass.errors import StorageError
-
     reason = " ".join(str(exc).split()) or type(exc).__name__
     return StorageError(f"{doing}: object store at {endpoint_of(path)} failed ({reason})")
 

@@ -221,7 +221,8 @@ def run_update(
 
     # -- 4. the new version ----------------------------------------------------------------
     t0 = time.perf_counter()
-    parent_quarantine = pd.read_csv((parent / "quarantine.csv").open("rb"), dtype=str, keep_default_na=False)
+    with (parent / "quarantine.csv").open("rb") as csv:
+        parent_quarantine = pd.read_csv(csv, dtype=str, keep_default_na=False)
     if len(parent_quarantine) and "source_id" in parent_quarantine:
         parent_quarantine = parent_quarantine.loc[
             ~parent_quarantine["source_id"].isin(rows["source_id"].astype(str))
