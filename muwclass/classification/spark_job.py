@@ -278,7 +278,11 @@ def classify_on_spark(
     with spark_job_progress(
         spark, f"classifying {n_in} sources ({draws} draws each)", len(plan), enabled=progress
     ):
-        done = jobs.mapInPandas(run, "task int, rows long, classified long, quarantined long").toPandas()
+        # collect(), not toPandas(): under toPandas's Arrow path a failed task also goes out as a
+        # Python warning carrying the worker's whole traceback (a store outage in CI printed one
+        # above the CLI's one-line error); the counts are one row per task either way
+        counts = jobs.mapInPandas(run, "task int, rows long, classified long, quarantined long")
+        done = pd.DataFrame([tuple(r) for r in counts.collect()], columns=counts.columns)
     shared.unpersist()
     if len(done) != len(plan) or int(done["rows"].sum()) != n_in:
         raise RuntimeError(f"classification tasks returned {int(done['rows'].sum())} of {n_in} rows")
