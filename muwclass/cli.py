@@ -69,6 +69,12 @@ def _synth_arguments(p: argparse.ArgumentParser) -> None:
         default=0,
         help="also write N new observations (re-observed and new fields) for `muwclass update`",
     )
+    p.add_argument(
+        "--xmm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also write the 3XMM-like catalog beside the CSC-like one (default: from config, synth.xmm)",
+    )
     _no_progress(p)
 
 
@@ -193,7 +199,7 @@ STAGES: dict[str, Stage] = {
         uses_models=True,
     ),
     "synth": Stage(
-        "write a deterministic synthetic CSC-like sky (X-ray + Gaia/2MASS/WISE-like)",
+        "write a deterministic synthetic CSC-like (and 3XMM-like) sky with Gaia/2MASS/WISE-like catalogs",
         "muwclass.synth.run_synth:run_synth",
         _synth_arguments,
         default_conf="synthetic-sky.yaml",

@@ -78,6 +78,8 @@ class ColumnSpec(_Strict):
     mag_zero_point: float | None = None
     flux_column: str | None = None
     offset: float = 0.0  # added after conversion (e.g. unWISE -> AllWISE W1 -0.004)
+    # a flag from a number: true where the native value exceeds this (3XMM SC_EXTENT > 0)
+    above: float | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> ColumnSpec:

@@ -89,6 +89,7 @@ class SynthConfig(_Strict):
     scale: float = Field(default=1.0, gt=0)
     seed: int = 42
     out: str = "synth"  # relative to work_dir
+    xmm: bool = False  # also the 3XMM-like catalog (muwclass.synth.xmm)
 
 
 class CrossmatchConfig(_Strict):

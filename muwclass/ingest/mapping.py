@@ -143,6 +143,10 @@ def _convert(frame: pd.DataFrame, internal: str, spec: ColumnSpec) -> tuple[obje
             bad = (got.isna() & text.notna()).to_numpy()
             return got.to_numpy(dtype=object), bad
         return text.to_numpy(dtype=object), np.zeros(n, bool)
+    if spec.above is not None:
+        vals, bad = numeric_cells(s)
+        with np.errstate(invalid="ignore"):
+            return vals > spec.above, bad
     if want == "bool" or spec.format == "bool":
         return _bool(s)
     if spec.format == "sexagesimal":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from muwclass.synth import gaia, infrared, stars
-from muwclass.synth.fields import MW_RADIUS_DEG, Fields
+from muwclass.synth.fields import Fields
 from muwclass.synth.geometry import (
     ARCSEC,
     MAS,
@@ -22,15 +22,13 @@ from muwclass.synth.geometry import (
 )
 from muwclass.synth.skymodel import ir_only_density
 
-MW_AREA_DEG2 = np.pi * MW_RADIUS_DEG**2
-
 
 def _scatter(
     rng: np.random.Generator, fields: Fields, batch: np.ndarray, density: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(field id, ra, dec) of Poisson(density * area) uniform points in each field's MW disc."""
-    fid = np.repeat(batch, rng.poisson(density * MW_AREA_DEG2))
-    pa_, sep = uniform_in_disc(rng, len(fid), MW_RADIUS_DEG)
+    fid = np.repeat(batch, rng.poisson(density * np.pi * fields.mw_radius_deg**2))
+    pa_, sep = uniform_in_disc(rng, len(fid), fields.mw_radius_deg)
     ra, dec = offset_by(fields.ra[fid], fields.dec[fid], pa_, sep)
     return fid, ra, dec
 

@@ -43,8 +43,12 @@ def _spatial_order(
     return order, where
 
 
-def _gaia(rng, src, kin, placed, epoch_x, pop, first_id: int) -> tuple[pa.Table, np.ndarray, np.ndarray]:
-    idx, cp = counterparts.gaia_rows(rng, src, kin, placed.true_ra, placed.true_dec, epoch_x)
+def gaia_table(
+    rng, src, kin, true_ra, true_dec, epoch_x, pop, first_id: int
+) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """The Gaia rows of a batch (counterparts and background, spatially ordered, with IDs from
+    ``first_id``), and the X-ray source index and Source ID of each counterpart."""
+    idx, cp = counterparts.gaia_rows(rng, src, kin, true_ra, true_dec, epoch_x)
     cols = _concat(cp, background.gaia_rows(rng, pop))
     order, where = _spatial_order(rng, cols["RA_ICRS"], cols["DE_ICRS"])
     cols = {k: v[order] for k, v in cols.items()}
@@ -52,10 +56,12 @@ def _gaia(rng, src, kin, placed, epoch_x, pop, first_id: int) -> tuple[pa.Table,
     return gaia.table(cols), idx, cols["Source"][where[: len(idx)]]
 
 
-def _infrared(
-    rng, survey: infrared.Survey, src, kin, placed, epoch_x, pop
+def infrared_table(
+    rng, survey: infrared.Survey, src, kin, true_ra, true_dec, epoch_x, pop
 ) -> tuple[pa.Table, np.ndarray, np.ndarray]:
-    idx, cp = counterparts.infrared_rows(rng, survey, src, kin, placed.true_ra, placed.true_dec, epoch_x)
+    """The 2MASS or AllWISE rows of a batch, and the X-ray source index and designation of each
+    counterpart."""
+    idx, cp = counterparts.infrared_rows(rng, survey, src, kin, true_ra, true_dec, epoch_x)
     cols = _concat(cp, background.infrared_rows(rng, survey, pop))
     names, cols["DEJ2000"] = designations.unique_names(survey.name, cols["RAJ2000"], cols["DEJ2000"])
     if "Qflg" in survey.columns:
@@ -69,14 +75,23 @@ def _infrared(
     )
 
 
-def _truth(
-    names: np.ndarray, src, fid: np.ndarray, matches: dict[str, tuple[np.ndarray, np.ndarray]]
+def truth_table(
+    names: np.ndarray,
+    src,
+    fid: np.ndarray,
+    matches: dict[str, tuple[np.ndarray, np.ndarray]],
+    true_ra: np.ndarray,
+    true_dec: np.ndarray,
 ) -> pa.Table:
+    """One row per X-ray source: name, class, field, true position (at the field's first
+    observation) and the ID of its true counterpart in each MW catalog (null: none)."""
     n = len(names)
     cols: dict[str, pa.Array] = {
         "name": designations.to_arrow(names),
         "Class": pa.array(src["Class"].astype(str)),
         "field_id": pa.array(fid, pa.int64()),
+        "ra_true": pa.array(true_ra, pa.float64()),
+        "dec_true": pa.array(true_dec, pa.float64()),
     }
     for col, (idx, ids) in matches.items():
         full = np.zeros(n, dtype=ids.dtype)
@@ -112,10 +127,11 @@ def build_batch(
         "csc_per_obs": xray.per_obs_table(rng, src, placed, fields, fid, det, nh, kin["pm_ra"], kin["pm_de"]),
     }
     pop = background.field_population(rng, fields, batch)
-    tables["gaia"], g_idx, g_ids = _gaia(rng, src, kin, placed, epoch_x, pop, first_gaia_id)
+    true = placed.true_ra, placed.true_dec
+    tables["gaia"], g_idx, g_ids = gaia_table(rng, src, kin, *true, epoch_x, pop, first_gaia_id)
     matches = {"gaia_Source": (g_idx, g_ids)}
     for survey, col in ((infrared.TMASS, "tmass_2MASS"), (infrared.ALLWISE, "allwise_AllWISE")):
-        tables[survey.name], idx, ids = _infrared(rng, survey, src, kin, placed, epoch_x, pop)
+        tables[survey.name], idx, ids = infrared_table(rng, survey, src, kin, *true, epoch_x, pop)
         matches[col] = (idx, ids)
-    tables["truth"] = _truth(placed.names, src, fid, matches)
+    tables["truth"] = truth_table(placed.names, src, fid, matches, *true)
     return Batch(tables=tables, gaia_rows=tables["gaia"].num_rows)

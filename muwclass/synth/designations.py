@@ -1,4 +1,4 @@
-"""Position-based source designations (CSC, 2MASS, AllWISE), built as fixed-width bytes.
+"""Position-based source designations (CSC, 3XMM, 2MASS, AllWISE), built as fixed-width bytes.
 
 Real catalogs name sources after their truncated sexagesimal position, so the synthetic ones do
 too: parsers, joins and regexes meet the real formats. Characters are assembled column by column
@@ -72,9 +72,14 @@ def allwise(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
     return sexagesimal(ra, dec, "J", 2, 1, dots=True)
 
 
+def xmm(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
+    """'3XMM JHHMMSS.s+DDMMSS' (3XMM IAUNAME)."""
+    return sexagesimal(ra, dec, "3XMM J", 1, 0, dots=True)
+
+
 # Size of the smallest Dec step of each designation: nudging a duplicate by one step renames it.
-DEC_STEP_DEG = {"csc": ARCSEC, "tmass": 0.1 * ARCSEC, "allwise": 0.1 * ARCSEC}
-NAMERS = {"csc": csc, "tmass": tmass, "allwise": allwise}
+DEC_STEP_DEG = {"csc": ARCSEC, "tmass": 0.1 * ARCSEC, "allwise": 0.1 * ARCSEC, "xmm": ARCSEC}
+NAMERS = {"csc": csc, "tmass": tmass, "allwise": allwise, "xmm": xmm}
 
 
 def duplicated(names: np.ndarray) -> np.ndarray:

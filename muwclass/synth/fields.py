@@ -49,9 +49,15 @@ class Fields:
         np.ndarray
     )  # the patchiness alone (clusters, dark clouds), also applied to IR-only sources
     depth: np.ndarray  # on-axis S/N of a source here relative to its training-set observation
+    radius_arcmin: float = FIELD_RADIUS_ARCMIN  # where the field's X-ray sources are (CSC 8', XMM 15')
 
     def __len__(self) -> int:
         return len(self.ra)
+
+    @property
+    def mw_radius_deg(self) -> float:
+        """Radius of the disc the MW catalogs fill around each field (the field and a rim)."""
+        return (self.radius_arcmin + RIM_ARCMIN) / 60.0
 
     @property
     def mjd0(self) -> np.ndarray:

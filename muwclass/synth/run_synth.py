@@ -1,4 +1,5 @@
-"""Write the deterministic synthetic CSC-like sky (same seed, same bytes; ``muwclass synth``).
+"""Write the deterministic synthetic CSC-like sky, and with ``--xmm`` the 3XMM-like catalog
+beside it (same seed, same bytes; ``muwclass synth``).
 
 Output goes to ``<work_dir>/<synth.out>`` (build/synthetic/synth with conf/synthetic-sky.yaml),
 which conf/synthetic-sky.yaml imports with ``muwclass import --conf conf/synthetic-sky.yaml``.
@@ -21,6 +22,7 @@ def run_synth(
     seed: int | None = None,
     out: str | Path | None = None,
     new_observations: int = 0,
+    xmm: bool | None = None,
     progress: bool = True,
 ) -> dict:
     """Generate the sky at ``scale`` with ``seed`` (default: the ``synth`` block) into ``out``."""
@@ -37,6 +39,7 @@ def run_synth(
         data_dir=cfg.data_dir,
         progress=progress,
         new_observations=new_observations,
+        xmm=cfg.synth.xmm if xmm is None else xmm,
     )
     console.print(f"synthetic sky (scale {scale}, seed {seed}) written to {out}")
     console.print({k: v for k, v in summary.items() if k != "files"})

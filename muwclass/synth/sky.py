@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from muwclass import __version__
 from muwclass.io.atomic import partial_dir, publish
 from muwclass.runtime.progress import progress_bar
+from muwclass.synth import xmm as xmm_sky
 from muwclass.synth.batch import build_batch
 from muwclass.synth.fields import plan_fields
 from muwclass.synth.observations import write_new_observations
@@ -56,9 +57,68 @@ def _write_batch(writers: dict[str, RollingWriter], tables: dict[str, pa.Table])
 
 def _write_truth(parts: list[pa.Table], path: Path) -> None:
     """One file; pandas metadata so pandas reads nullable Int64 / string (Gaia IDs > 2^53)."""
-    table = pa.concat_tables(parts)
-    df = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype(), pa.string(): pd.StringDtype()}.get)
+    df = _truth_frame(parts)
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path, compression="snappy")
+
+
+def _add_xmm(
+    staging: Path,
+    writers: dict[str, RollingWriter],
+    csc_truth: list[pa.Table],
+    fields,
+    td,
+    scale: float,
+    seed: int,
+    next_gaia: int,
+    bar,
+) -> dict:
+    """Write the 3XMM-like catalog of the sky into ``staging`` (:mod:`muwclass.synth.xmm`): XMM's
+    detections of CSC sources in the fields it points at, then XMM-only fields batch by batch,
+    whose MW rows go to the MW ``writers``. Returns its summary."""
+    master = pd.read_parquet(staging / "csc_master")
+    truth = _truth_frame(csc_truth)
+    shared, shared_truth, pointings = xmm_sky.shared_detections(
+        np.random.default_rng([seed, 4]), fields, master, truth
+    )
+    out = RollingWriter(staging / "xmm")
+    out.write(xmm_sky.xmm_table(shared, xmm_sky.FIRST_SRCID))
+    truths = [shared_truth]
+    n_fields, n_sources = xmm_sky.xmm_size(scale)
+    n_own = max(1, n_fields - len(pointings))
+    own = xmm_sky.plan_own_fields(
+        np.random.default_rng([seed, 3]), fields, n_own, max(n_own, n_sources - len(shared.names))
+    )
+    task = bar.add_task("synthetic 3XMM (XMM-only fields)", total=n_own)
+    first_field = len(pointings)
+    for i, start in enumerate(range(0, n_own, xmm_sky.FIELDS_PER_BATCH)):
+        batch = np.arange(start, min(start + xmm_sky.FIELDS_PER_BATCH, n_own))
+        built = xmm_sky.build_own_batch(
+            np.random.default_rng([seed, 5, i]), own, batch, td, next_gaia, first_field
+        )
+        next_gaia += built.tables["gaia"].num_rows
+        out.write(xmm_sky.xmm_table(built.detected, xmm_sky.FIRST_SRCID + out.total))
+        for k in ("gaia", "tmass", "allwise"):
+            writers[k].write(built.tables[k])
+        truths.append(built.truth.cast(truths[0].schema))
+        bar.advance(task, len(batch))
+    out.close()
+    _write_truth(truths, staging / "xmm_truth.parquet")
+    table = pd.concat([pointings, xmm_sky.own_fields_table(own, first_field)], ignore_index=True)
+    table.to_parquet(staging / "xmm_fields.parquet", index=False)
+    return {
+        "rows": out.total,
+        "files": [p.relative_to(staging).as_posix() for p in out.files],
+        "fields": len(table),
+        "fields_on_csc": len(pointings),
+        "csc_sources_detected": len(shared.names),
+        "truth": "xmm_truth.parquet",
+        "fields_table": "xmm_fields.parquet",
+    }
+
+
+def _truth_frame(parts: list[pa.Table]) -> pd.DataFrame:
+    table = pa.concat_tables(parts)
+    return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype(), pa.string(): pd.StringDtype()}.get)
 
 
 def generate_sky(
@@ -68,13 +128,16 @@ def generate_sky(
     data_dir: Path = Path("../shared/muwclass-data"),
     progress: bool = True,
     new_observations: int = 0,
+    xmm: bool = False,
 ) -> dict:
     """Write the synthetic sky to ``out_dir`` (replacing it) and return a summary.
 
     Layout: ``csc_master/``, ``csc_per_obs/``, ``gaia/``, ``tmass/``, ``allwise/`` (Parquet parts),
     ``truth.parquet``, ``fields.parquet``, ``new_observations/`` (``new_observations`` tables
     for incremental updates, :mod:`muwclass.synth.observations`) and ``manifest.json`` (the
-    summary without ``out_dir``).
+    summary without ``out_dir``). With ``xmm``, also the 3XMM-like catalog
+    (:mod:`muwclass.synth.xmm`): ``xmm/``, ``xmm_truth.parquet``, ``xmm_fields.parquet``, and
+    the MW rows of its own fields appended to ``gaia/``, ``tmass/``, ``allwise/``.
     """
     n_fields, n_sources = sky_size(scale)
     scale = float(scale)
@@ -107,6 +170,10 @@ def generate_sky(
                 bar.advance(task, len(batch))
             while pending:
                 pending.popleft().result()
+            xmm_summary = {}
+            if xmm:
+                writers["csc_master"].close()  # read back: XMM detects some of its sources
+                xmm_summary = _add_xmm(staging, writers, truth, fields, td, scale, seed, next_gaia, bar)
         for w in writers.values():
             w.close()
         _write_truth(truth, staging / "truth.parquet")
@@ -125,6 +192,10 @@ def generate_sky(
             "new_observations": [p.relative_to(staging).as_posix() for p in observations],
             "version": __version__,
         }
+        if xmm:
+            summary["rows"]["xmm"] = xmm_summary.pop("rows")
+            summary["files"]["xmm"] = xmm_summary.pop("files")
+            summary["xmm"] = xmm_summary
         (staging / "manifest.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
         publish(staging, out_dir, "synth")
     except BaseException:

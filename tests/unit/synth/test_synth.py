@@ -173,6 +173,8 @@ def test_columns_use_the_native_names(tables):
         "name",
         "Class",
         "field_id",
+        "ra_true",
+        "dec_true",
         "gaia_Source",
         "tmass_2MASS",
         "allwise_AllWISE",
