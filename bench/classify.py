@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     # baseline: the same rows and function, one plain process per core, alternating with Spark
     family = load_family(cfg)
     columns = [n for n, _ in output_columns(family.classes)]
-    rows = pd.read_parquet(dataset_dir(cfg.layout.xmatch)).sort_values(
+    rows = pd.read_parquet(dataset_dir(cfg.layout.xmatch(cfg.crossmatch.main_xray))).sort_values(
         HEALPIX, ignore_index=True
     )  # as Spark's ranges
     rows = rows[required_columns(list(rows.columns), family.feature_sets, keep=columns)]  # as Spark's select

@@ -1,10 +1,11 @@
 """Crossmatch quality against the synthetic sky's truth: completeness / false-match rate vs the
-p_any threshold and a reliability diagram, per MW catalog.
+p_any threshold and a reliability diagram, per X-ray catalog and MW catalog.
 
-    python -m bench.crossmatch_quality --work-dir build/bench
+    python -m bench.crossmatch_quality --work-dir build/bench [--conf conf/synthetic-sky-xmm.yaml]
 
 Runs `muwclass crossmatch` on the imported synthetic sky (``python -m bench.run`` makes it)
-and writes bench/results/crossmatch-quality.json plus two PNGs.
+and writes bench/results/crossmatch-quality.json plus two PNGs per X-ray catalog
+(``crossmatch-reliability-<xray>.png``, ``crossmatch-thresholds-<xray>.png``).
 """
 
 from __future__ import annotations
@@ -13,82 +14,67 @@ import argparse
 import json
 
 import lsdb
-import numpy as np
 import pandas as pd
 
 from bench.run import RESULTS
 from muwclass.config.run import REPO_ROOT, load_run_config
 from muwclass.crossmatch.run_crossmatch import run_crossmatch as crossmatch
-from muwclass.crossmatch.validation import best_operating_point, reliability, threshold_curve
+from muwclass.crossmatch.validation import against_truth
 from muwclass.io.figures import reliability_diagram, threshold_curves
 from muwclass.runtime.progress import console
 from muwclass.runtime.sessions import dask_client
 
-TRUTH_COLUMN = {"gaia": "gaia_Source", "tmass": "tmass_2MASS", "allwise": "allwise_AllWISE"}
+#: the truth file of each X-ray catalog of the synthetic sky
+TRUTH_FILE = {"csc": "truth.parquet", "xmm": "xmm_truth.parquet"}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--work-dir", default=str(REPO_ROOT / "build" / "bench"))
-    p.add_argument("--reuse", action="store_true", help="analyse an existing build/bench/hats/xmatch")
+    p.add_argument(
+        "--conf",
+        default=str(REPO_ROOT / "conf" / "synthetic-sky.yaml"),
+        help="the synthetic sky's run configuration (conf/synthetic-sky-xmm.yaml: CSC and 3XMM)",
+    )
+    p.add_argument("--reuse", action="store_true", help="analyse the existing hats/xmatch_<xray> catalogs")
     args = p.parse_args(argv)
-    cfg = load_run_config(REPO_ROOT / "conf" / "synthetic-sky.yaml", work_dir=args.work_dir)
+    cfg = load_run_config(args.conf, work_dir=args.work_dir)
+    x = cfg.crossmatch
     if args.reuse:
-        report = json.loads((cfg.layout.crossmatch_report).read_text())
+        reports = {k: json.loads(cfg.layout.crossmatch_report(k).read_text()) for k in x.xray}
     else:
         with dask_client(cfg.dask, local_directory=cfg.layout.dask) as client:
-            report = crossmatch(cfg, client)
-    x = lsdb.read_hats(cfg.layout.xmatch).compute().set_index("source_id")
-    truth = pd.read_parquet(cfg.layout.synth / "truth.parquet").set_index("name").loc[x.index]
-    thresholds = np.round(np.linspace(0.05, 0.99, 48), 3)
-    curves, rel, summary = {}, {}, {}
-    for target in cfg.crossmatch.targets:
-        true_id = truth[TRUTH_COLUMN[target]].astype("string").to_numpy(dtype=object, na_value=None)
-        chosen = x[f"{target}_source_id"].astype("string").to_numpy(dtype=object, na_value=None)
-        has = np.array([t is not None for t in true_id])
-        correct = np.array([c is not None and c == t for c, t in zip(chosen, true_id, strict=True)])
-        curves[target] = threshold_curve(
-            x[f"{target}_p_any"].to_numpy(float, na_value=np.nan), correct, has, thresholds
-        )
-        post = (x[f"{target}_p_any"] * x[f"{target}_p_i"]).to_numpy(float, na_value=np.nan)
-        rel[target] = reliability(post, correct)
-        summary[target] = {
-            "sources_with_true_counterpart": int(has.sum()),
-            "at_false_rate_2pct": best_operating_point(curves[target], 0.02),
-            "at_p_any_0.5": best_operating_point(
-                {
-                    k: [v[i] for i in [int(np.argmin(np.abs(thresholds - 0.5)))]]
-                    for k, v in curves[target].items()
-                },
-                1.0,
-            ),
-        }
+            reports = crossmatch(cfg, client)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    png1 = reliability_diagram(
-        rel, RESULTS / "crossmatch-reliability.png", "synthetic sky: posterior calibration"
-    )
-    png2 = threshold_curves(
-        curves, RESULTS / "crossmatch-thresholds.png", "synthetic sky: completeness / false matches"
-    )
+    results, figures = {}, []
+    for xray in x.xray:
+        best = lsdb.read_hats(cfg.layout.xmatch(xray)).compute().set_index("source_id")
+        truth = pd.read_parquet(cfg.layout.synth / TRUTH_FILE[xray]).set_index("name")
+        quality = against_truth(best, truth, x.targets)
+        figures.append(
+            reliability_diagram(
+                {t: q["reliability"] for t, q in quality.items()},
+                RESULTS / f"crossmatch-reliability-{xray}.png",
+                f"synthetic sky, {xray.upper()}: posterior calibration",
+            )
+        )
+        figures.append(
+            threshold_curves(
+                {t: q["curve"] for t, q in quality.items()},
+                RESULTS / f"crossmatch-thresholds-{xray}.png",
+                f"synthetic sky, {xray.upper()}: completeness / false matches",
+            )
+        )
+        results[xray] = {"crossmatch": reports[xray], "quality": quality}
+        for t, q in quality.items():
+            op = q["at_false_rate_2pct"]
+            console.print(
+                f"{xray} x {t}: at <= 2% false matches, completeness {op['completeness']:.3f} "
+                f"(p_any >= {op['threshold']}); at p_any >= 0.5: {q['at_p_any_0.5']}"
+            )
     out = RESULTS / "crossmatch-quality.json"
-    out.write_text(
-        json.dumps(
-            {
-                "crossmatch": report,
-                "summary": summary,
-                "curves": curves,
-                "reliability": rel,
-                "figures": [str(png1), str(png2)],
-            },
-            indent=2,
-        )
-    )
-    for t, s in summary.items():
-        op = s["at_false_rate_2pct"]
-        console.print(
-            f"{t}: at <= 2% false matches, completeness {op['completeness']:.3f} (p_any >= {op['threshold']}); at p_any >= 0.5: {s['at_p_any_0.5']}"
-        )
-    console.print(f"written {out}, {png1.name}, {png2.name}")
+    out.write_text(json.dumps({**results, "figures": [str(f) for f in figures]}, indent=2))
+    console.print(f"written {out} and {len(figures)} figures")
     return 0
 
 

@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_run_config(path)
     with dask_client(cfg.dask, local_directory=cfg.layout.dask) as client:
         import_catalogs(cfg, client, progress=False)
-        report = crossmatch(cfg, client, progress=False)
-    x = lsdb.read_hats(cfg.layout.xmatch).compute().set_index("source_id")
+        report = crossmatch(cfg, client, progress=False)[cfg.crossmatch.main_xray]
+    x = lsdb.read_hats(cfg.layout.xmatch(cfg.crossmatch.main_xray)).compute().set_index("source_id")
     td = (
         pd.read_csv(cfg.data_dir / "td" / "TD_Yang2022.csv", dtype=str)
         .drop_duplicates("CSCv2_name")

@@ -1,4 +1,4 @@
-"""Crossmatched catalog rows (``hats/xmatch``) -> the internal schema the models classify.
+"""Crossmatched catalog rows (``hats/xmatch_<xray>``) -> the internal schema the models classify.
 
 The crossmatch keeps photometry under its plain names (G, J, W1, ...) and prefixes
 astrometry and match statistics by catalog. The models need the total proper motion, the

@@ -95,10 +95,14 @@ class SynthConfig(_Strict):
 class CrossmatchConfig(_Strict):
     """Probabilistic crossmatch of the X-ray catalog with each MW catalog."""
 
-    xray: str = "csc"
+    # The X-ray catalogs, each crossmatched into its own products (WorkLayout.xmatch(name)); the
+    # first is the one field mode, new observations and the release are about. One name or a list.
+    xray: list[str] = Field(default_factory=lambda: ["csc"], min_length=1)
     targets: list[str] = Field(default_factory=lambda: ["gaia", "tmass", "allwise"])
     completeness: float | dict[str, float] = 0.8  # prior that a counterpart is in the catalog
-    systematic_arcsec: float = Field(default=0.3, ge=0)
+    # added in quadrature to the X-ray 1-sigma error: one value, or one per X-ray catalog (3XMM's
+    # SC_POSERR already includes its systematic)
+    systematic_arcsec: float | dict[str, float] = 0.3  # a catalog a mapping leaves out: 0.3
     nsigma: float = Field(default=5.0, gt=0)
     max_radius_arcsec: float = Field(default=15.0, gt=0)
     density_radius_arcsec: float = Field(default=30.0, gt=0)
@@ -119,14 +123,41 @@ class CrossmatchConfig(_Strict):
     accept_xray_scale: float = Field(default=2.447746830680816, gt=0)
     accept_mw_scale: float = Field(default=2.0, gt=0)
 
+    @field_validator("xray", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _range_ordered(self) -> CrossmatchConfig:
+        if len(set(self.xray)) != len(self.xray):
+            raise ValueError(f"xray names a catalog twice: {self.xray}")
+        values = (
+            self.systematic_arcsec.values()
+            if isinstance(self.systematic_arcsec, dict)
+            else [self.systematic_arcsec]
+        )
+        if any(not (math.isfinite(v) and v >= 0) for v in values):
+            raise ValueError(f"systematic_arcsec must be finite and >= 0, got {self.systematic_arcsec}")
         lo, hi = self.mag_prior_range
         if not lo + self.mag_prior_step <= hi:
             raise ValueError(
                 f"mag_prior_range must span at least one mag_prior_step, got {list(self.mag_prior_range)}"
             )
         return self
+
+    @property
+    def main_xray(self) -> str:
+        """The X-ray catalog field mode, new observations and the release are about."""
+        return self.xray[0]
+
+    def systematic_of(self, xray: str) -> float:
+        s = self.systematic_arcsec
+        return float(s.get(xray, 0.3) if isinstance(s, dict) else s)  # CSC 2.x astrometry
+
+    def for_xray(self, xray: str) -> CrossmatchConfig:
+        """This configuration as the crossmatch of one X-ray catalog uses it."""
+        return self.model_copy(update={"xray": [xray], "systematic_arcsec": self.systematic_of(xray)})
 
     def completeness_of(self, target: str) -> float:
         c = self.completeness.get(target, 0.8) if isinstance(self.completeness, dict) else self.completeness
@@ -455,7 +486,7 @@ def load_run_config(
         definition = cfg.catalogs_dir / f"{sel.definition}.yaml"
         if not definition.is_file():
             raise ConfigError(f"{path}: key 'catalogs.{name}.definition': no catalog definition {definition}")
-    for key in [cfg.crossmatch.xray, *cfg.crossmatch.targets]:
+    for key in [*cfg.crossmatch.xray, *cfg.crossmatch.targets]:
         if key not in cfg.catalogs and "crossmatch" in raw:
             raise ConfigError(
                 f"{path}: key 'crossmatch': catalog '{key}' is not under 'catalogs' ({sorted(cfg.catalogs)})"

@@ -57,7 +57,7 @@ def algorithm_for(x: CrossmatchConfig, target: str, mw: lsdb.Catalog) -> Bayesia
     mw_err = float(first["err_maj"].quantile(0.99)) if len(first) else 0.5
     return BayesianCrossmatch(
         completeness=x.completeness_of(target),
-        systematic_arcsec=x.systematic_arcsec,
+        systematic_arcsec=x.systematic_of(x.main_xray),
         nsigma=x.nsigma,
         max_radius_arcsec=x.max_radius_arcsec,
         density_radius_arcsec=x.density_radius_arcsec,
@@ -216,7 +216,9 @@ def crossmatch_chain(
     meta = chained.meta.assign(mw_conflict=pd.Series(dtype=bool))
     best = chained.map_partitions(
         lambda df: df.assign(
-            mw_conflict=flag_conflicts(df, targets, x.conflict_nsigma, x.systematic_arcsec).to_numpy()
+            mw_conflict=flag_conflicts(
+                df, targets, x.conflict_nsigma, x.systematic_of(x.main_xray)
+            ).to_numpy()
         ),
         meta=meta,
     )

@@ -1,13 +1,16 @@
-"""Crossmatch the X-ray catalog with each MW catalog on Dask and write the HATS products.
+"""Crossmatch each X-ray catalog with each MW catalog on Dask and write the HATS products.
 
-For every MW catalog of ``crossmatch.targets`` the X-ray HATS catalog is crossmatched with
+Every X-ray catalog of ``crossmatch.xray`` (CSC, 3XMM, ...) is crossmatched on its own, with
+its own positional errors and systematic, into its own products. For every MW catalog of
+``crossmatch.targets`` the X-ray HATS catalog is crossmatched with
 :class:`muwclass.crossmatch.algorithm.BayesianCrossmatch` (lsdb aligns partitions and
 margins; nothing is collected in the driver, so the MW catalog's size does not matter).
 Each MW catalog is crossmatched once; the result is persisted under the work layout's
 ``xmatch_work`` and everything else is derived from it (:mod:`muwclass.crossmatch.chain`): the
-magnitude prior, ``hats/xmatch_<target>_candidates`` (every candidate with its posterior) and
-``hats/xmatch`` (one row per X-ray source: best counterpart per catalog, p_any, p_i, number of
-candidates, and a flag where the chosen counterparts of different catalogs disagree).
+magnitude prior (learned per X-ray catalog: XMM's counterparts are not CSC's),
+``hats/xmatch_<xray>_<target>_candidates`` (every candidate with its posterior) and
+``hats/xmatch_<xray>`` (one row per X-ray source: best counterpart per catalog, p_any, p_i,
+number of candidates, and a flag where the chosen counterparts of different catalogs disagree).
 """
 
 from __future__ import annotations
@@ -32,13 +35,14 @@ def write_catalog_atomic(catalog: lsdb.Catalog, path: Path, name: str, progress:
     publish(tmp, path, "hats")
 
 
-def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict:
-    """Crossmatch and write ``hats/xmatch`` and the candidate tables; returns the report.
+def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict[str, dict]:
+    """Crossmatch every X-ray catalog of ``crossmatch.xray`` and write its ``hats/xmatch_<name>``
+    and candidate tables; returns the report of each, by X-ray catalog.
 
     ``client`` is a Dask client; without one, the run configuration's cluster is used.
     """
     x, layout = cfg.crossmatch, cfg.layout
-    for key in [x.xray, *x.targets]:
+    for key in [*x.xray, *x.targets]:
         if not current(layout.catalog(key)).exists():
             raise ConfigError(
                 f"{layout.catalog(key)}: catalog '{key}' is not imported; run `muwclass import` first"
@@ -46,9 +50,16 @@ def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict:
     if client is None:
         with dask_client(cfg.dask, local_directory=layout.dask) as own:
             return run_crossmatch(cfg, own, progress)
+    return {xray: crossmatch_xray(cfg, xray, progress) for xray in x.xray}
+
+
+def crossmatch_xray(cfg: RunConfig, xray_key: str, progress: bool = True) -> dict:
+    """Crossmatch one X-ray catalog with every MW catalog on the current Dask client."""
+    x, layout = cfg.crossmatch.for_xray(xray_key), cfg.layout
     t0 = time.perf_counter()
-    xray_dir, folded = layout.catalog(x.xray), None
-    if cfg.observations.files:  # new observations folded in first, as `muwclass update` does
+    xray_dir, folded = layout.catalog(xray_key), None
+    if cfg.observations.files and xray_key == cfg.crossmatch.main_xray:
+        # new observations folded in first, as `muwclass update` does
         from muwclass.classification.spark_job import dataset_dir
         from muwclass.update.fold import fold_catalog
         from muwclass.update.observations import read_observations
@@ -57,21 +68,22 @@ def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict:
             [cfg.data_dir / f for f in cfg.observations.files], cfg.observations.definition
         )
         folded = fold_catalog(
-            cfg, observations, dataset_dir(current(xray_dir)).parent, layout.observed(x.xray)
+            cfg, observations, dataset_dir(current(xray_dir)).parent, layout.observed(xray_key)
         )
-        xray_dir = layout.observed(x.xray)
+        xray_dir = layout.observed(xray_key)
     xray = lsdb.read_hats(current(xray_dir))
     mws = {target: lsdb.read_hats(current(layout.catalog(target))) for target in x.targets}
-    remove_tree(layout.xmatch_work)
+    work = layout.xmatch_work / xray_key
+    remove_tree(work)
 
     def persist(catalog: lsdb.Catalog, name: str) -> lsdb.Catalog:
         t = time.perf_counter()
-        catalog.write_catalog(layout.xmatch_work / name, catalog_name=name, progress_bar=progress)
-        console.print(f"{name}: crossmatched in {time.perf_counter() - t:.1f} s")
-        return lsdb.read_hats(layout.xmatch_work / name)
+        catalog.write_catalog(work / name, catalog_name=name, progress_bar=progress)
+        console.print(f"{xray_key} x {name}: crossmatched in {time.perf_counter() - t:.1f} s")
+        return lsdb.read_hats(work / name)
 
     priors = None
-    if cfg.observations.priors_from_release:
+    if cfg.observations.priors_from_release and xray_key == cfg.crossmatch.main_xray:
         from muwclass.crossmatch.mag_prior import MagPrior
         from muwclass.io.atomic import read_json
         from muwclass.release.diff import find_release
@@ -81,17 +93,23 @@ def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict:
         priors = {t: MagPrior.from_dict(d) if d else None for t, d in kept.items()}
     result = crossmatch_chain(x, xray, mws, persist, cache_dir=layout.cache, priors=priors)
     for target, long in result.candidates.items():
-        write_catalog_atomic(long, layout.xmatch_candidates(target), f"xmatch_{target}_candidates", progress)
-        console.print(
-            f'{target}: candidates written ({mws[target].npartitions} MW partitions, radius <= {x.max_radius_arcsec}")'
+        write_catalog_atomic(
+            long,
+            layout.xmatch_candidates(xray_key, target),
+            f"xmatch_{xray_key}_{target}_candidates",
+            progress,
         )
-    write_catalog_atomic(result.best, layout.xmatch, "xmatch", progress)
-    remove_tree(layout.xmatch_work)
-    out = lsdb.read_hats(current(layout.xmatch))
+        console.print(
+            f'{xray_key} x {target}: candidates written ({mws[target].npartitions} MW partitions, radius <= {x.max_radius_arcsec}")'
+        )
+    write_catalog_atomic(result.best, layout.xmatch(xray_key), f"xmatch_{xray_key}", progress)
+    remove_tree(work)
+    out = lsdb.read_hats(current(layout.xmatch(xray_key)))
     summary = out[["source_id", "mw_conflict", *[f"{t}_p_any" for t in x.targets]]].compute()
     report = {
-        "xray": x.xray,
+        "xray": xray_key,
         "targets": x.targets,
+        "systematic_arcsec": x.systematic_of(xray_key),
         "rows": len(summary),
         "xray_rows": int(xray.hc_structure.catalog_info.total_rows),
         "with_counterpart_p_any_0.5": {
@@ -106,8 +124,10 @@ def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict:
     }
     if report["rows"] != report["xray_rows"]:
         raise AccountingError(
-            f"crossmatch lost X-ray sources: {report['xray_rows']} in, {report['rows']} out"
+            f"crossmatch of '{xray_key}' lost X-ray sources: {report['xray_rows']} in, {report['rows']} out"
         )
-    write_json(layout.crossmatch_report, report)
-    console.print(f"crossmatch: {len(summary):,} X-ray sources -> {layout.xmatch} ({report['seconds']} s)")
+    write_json(layout.crossmatch_report(xray_key), report)
+    console.print(
+        f"crossmatch: {len(summary):,} {xray_key} sources -> {layout.xmatch(xray_key)} ({report['seconds']} s)"
+    )
     return report

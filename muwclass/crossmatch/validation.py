@@ -51,6 +51,40 @@ def best_operating_point(curve: dict[str, list[float]], max_false_rate: float) -
     return {k: curve[k][i] for k in ("threshold", "completeness", "false_rate")}
 
 
+#: the synthetic sky's truth column of each MW catalog's true counterpart
+TRUTH_COLUMN = {"gaia": "gaia_Source", "tmass": "tmass_2MASS", "allwise": "allwise_AllWISE"}
+THRESHOLDS = np.round(np.linspace(0.05, 0.99, 48), 3)
+
+
+def against_truth(best: pd.DataFrame, truth: pd.DataFrame, targets: list[str]) -> dict[str, dict]:
+    """Per MW catalog: completeness / false-match curve over the ``p_any`` threshold, posterior
+    reliability, and the operating points at <= 2% false matches and at p_any >= 0.5.
+
+    ``best`` is a crossmatch's one-row-per-X-ray-source table indexed by source name, ``truth``
+    the synthetic sky's truth of the same sources (``TRUTH_COLUMN``) indexed the same way.
+    """
+    truth = truth.loc[best.index]
+    half = int(np.argmin(np.abs(THRESHOLDS - 0.5)))
+    out = {}
+    for target in targets:
+        true_id = truth[TRUTH_COLUMN[target]].astype("string").to_numpy(dtype=object, na_value=None)
+        chosen = best[f"{target}_source_id"].astype("string").to_numpy(dtype=object, na_value=None)
+        has = np.array([t is not None for t in true_id])
+        correct = np.array([c is not None and c == t for c, t in zip(chosen, true_id, strict=True)])
+        curve = threshold_curve(
+            best[f"{target}_p_any"].to_numpy(float, na_value=np.nan), correct, has, THRESHOLDS
+        )
+        post = (best[f"{target}_p_any"] * best[f"{target}_p_i"]).to_numpy(float, na_value=np.nan)
+        out[target] = {
+            "curve": curve,
+            "reliability": reliability(post, correct),
+            "sources_with_true_counterpart": int(has.sum()),
+            "at_false_rate_2pct": best_operating_point(curve, 0.02),
+            "at_p_any_0.5": {k: curve[k][half] for k in ("threshold", "completeness", "false_rate")},
+        }
+    return out
+
+
 def photometry_recovery(
     ours: pd.DataFrame, published: pd.DataFrame, column: str, our_column: str, tolerance: float = 0.01
 ) -> dict:

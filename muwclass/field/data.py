@@ -64,7 +64,7 @@ def with_field_cones(cfg: RunConfig) -> RunConfig:
     """Remote catalogs without a cone get the field's: its radius for the X-ray catalog,
     plus ``mw_margin_arcmin`` for the MW catalogs (counterparts of sources at the edge)."""
     f = field_config(cfg)
-    keys = [cfg.crossmatch.xray, *cfg.crossmatch.targets]
+    keys = [cfg.crossmatch.main_xray, *cfg.crossmatch.targets]
     catalogs = dict(cfg.catalogs)
     for key in keys:
         src = catalogs[key].source
@@ -74,7 +74,7 @@ def with_field_cones(cfg: RunConfig) -> RunConfig:
             raise ConfigError(
                 f"{cfg.source_file}: catalogs.{key} is fetched from a remote service: give field.ra, field.dec and field.radius_arcmin"
             )
-        radius = f.radius_arcmin + (0 if key == cfg.crossmatch.xray else f.mw_margin_arcmin)
+        radius = f.radius_arcmin + (0 if key == cfg.crossmatch.main_xray else f.mw_margin_arcmin)
         cone = SourceOverride.model_validate({**src.model_dump(), "cone": (f.ra, f.dec, radius / 60)})
         catalogs[key] = catalogs[key].model_copy(update={"source": cone})
     return cfg.model_copy(update={"catalogs": catalogs})
@@ -158,11 +158,11 @@ def load_field(cfg: RunConfig) -> FieldCatalogs:
     """All catalogs of the field; X-ray sources cut to the field radius when one is given."""
     f = field_config(cfg)
     cfg = with_field_cones(cfg)
-    x = _read_catalog(cfg, cfg.crossmatch.xray)
-    xray, quarantine, repeats = x.rows, x.quarantine, {cfg.crossmatch.xray: x.merged}
+    x = _read_catalog(cfg, cfg.crossmatch.main_xray)
+    xray, quarantine, repeats = x.rows, x.quarantine, {cfg.crossmatch.main_xray: x.merged}
     if xray.empty:
         raise FieldError(
-            f"field {f.name}: no usable X-ray sources in catalog '{cfg.crossmatch.xray}' ({len(quarantine)} quarantined)"
+            f"field {f.name}: no usable X-ray sources in catalog '{cfg.crossmatch.main_xray}' ({len(quarantine)} quarantined)"
         )
     coords = SkyCoord(xray["ra"].to_numpy(float) * u.deg, xray["dec"].to_numpy(float) * u.deg)
     centre = _centre(coords) if f.ra is None else SkyCoord(f.ra * u.deg, f.dec * u.deg)

@@ -52,7 +52,7 @@ def write_products(
             cats.quarantine.drop(columns=["raw"], errors="ignore"),
             pd.DataFrame(
                 {
-                    "catalog": cfg.crossmatch.xray,
+                    "catalog": cfg.crossmatch.main_xray,
                     "file": "" if origin is None else origin["_file"].fillna("").to_numpy(),
                     "row": -1 if origin is None else origin["_row"].fillna(-1).astype("int64").to_numpy(),
                     "source_id": ids.to_numpy(),

@@ -75,10 +75,9 @@ class WorkLayout:
         return self.root / "downloads" / key
 
     # --- crossmatch ---------------------------------------------------------------------
-    @property
-    def xmatch(self) -> Path:
-        """One row per X-ray source with its best counterparts."""
-        return self.hats / "xmatch"
+    def xmatch(self, xray: str) -> Path:
+        """One row per source of the X-ray catalog ``xray`` with its best counterparts."""
+        return self.hats / f"xmatch_{xray}"
 
     def observed(self, key: str) -> Path:
         """The X-ray catalog ``key`` with the configured new observations folded in."""
@@ -89,9 +88,9 @@ class WorkLayout:
         """Scratch of ``muwclass update``: the touched pixels' crossmatch and classification."""
         return self.root / "update_work"
 
-    def xmatch_candidates(self, target: str) -> Path:
-        """Every candidate of one MW catalog with its posterior."""
-        return self.hats / f"xmatch_{target}_candidates"
+    def xmatch_candidates(self, xray: str, target: str) -> Path:
+        """Every candidate in one MW catalog of the sources of one X-ray catalog, with its posterior."""
+        return self.hats / f"xmatch_{xray}_{target}_candidates"
 
     @property
     def xmatch_work(self) -> Path:
@@ -144,9 +143,9 @@ class WorkLayout:
     def reports(self) -> Path:
         return self.root / "reports"
 
-    @property
-    def crossmatch_report(self) -> Path:
-        return self.reports / "crossmatch.json"
+    def crossmatch_report(self, xray: str) -> Path:
+        """The crossmatch report of one X-ray catalog (its magnitude priors, counts, timing)."""
+        return self.reports / f"crossmatch_{xray}.json"
 
     @property
     def synth(self) -> Path:

@@ -1,7 +1,7 @@
 """Classify every crossmatched source on Spark and write a versioned release.
 
 A Spark application (in process with the configured master, or under ``spark-submit
---master spark://...``): reads ``hats/xmatch`` (Arrow), applies the broadcast model family
+--master spark://...``): reads ``hats/xmatch_<xray>`` of the main X-ray catalog (Arrow), applies the broadcast model family
 (one model per nH bin, trained or reused by provenance) with Monte-Carlo confidence via
 ``mapInPandas`` (:mod:`muwclass.classification.spark_job`), and writes ``release/<version>/``
 atomically (:mod:`muwclass.release.writer`).
@@ -39,12 +39,14 @@ def run_classify_catalog(
     force: bool = False,
     progress: bool = True,
 ) -> Path:
-    """Classify ``hats/xmatch`` with model family ``model`` and publish the release; returns its path."""
+    """Classify ``hats/xmatch_<xray>`` with model family ``model`` and publish the release; returns its path."""
     t_start = time.perf_counter()
     layout = cfg.layout
-    dataset = dataset_dir(current(layout.xmatch))
+    dataset = dataset_dir(current(layout.xmatch(cfg.crossmatch.main_xray)))
     if dataset is None:
-        raise ConfigError(f"{layout.xmatch}: no crossmatched catalog; run `muwclass crossmatch` first")
+        raise ConfigError(
+            f"{layout.xmatch(cfg.crossmatch.main_xray)}: no crossmatched catalog; run `muwclass crossmatch` first"
+        )
     draws = resolve_draws(cfg.confidence.draws, draws)
     version = check_release_target(layout.releases, release_version, force)
     timings = {}
@@ -84,12 +86,14 @@ def run_classify_catalog(
         if metrics
         else {"note": note},
     }
-    crossmatch = read_json(layout.crossmatch_report) or {}
+    crossmatch = read_json(layout.crossmatch_report(cfg.crossmatch.main_xray)) or {}
     manifest["crossmatch"] = crossmatch  # its priors serve incremental updates
     manifest["observations"] = [{**o, "release": version} for o in crossmatch.get("observations", [])]
     # the release's HATS tables keep the X-ray catalog's pixels; sources/ links its files
     folded = crossmatch.get("observations_folded")
-    xray = current(layout.observed(cfg.crossmatch.xray) if folded else layout.catalog(cfg.crossmatch.xray))
+    xray = current(
+        layout.observed(cfg.crossmatch.main_xray) if folded else layout.catalog(cfg.crossmatch.main_xray)
+    )
     sources = catalog_files(dataset_dir(xray).parent)
     partitions = ReleasePartitions(list(sources), pd.DataFrame(), shared_sources=sources)
     card = model_card(cfg.training_set, family.classes, family.provenance, metrics, note)

@@ -56,7 +56,7 @@ def _crossmatch_pixels(
     progress: bool = True,
 ) -> None:
     """The touched pixels' X-ray rows crossmatched on Dask with the parent's magnitude priors,
-    written as the crossmatch job writes ``hats/xmatch`` (one Parquet file here).
+    written as the crossmatch job writes ``hats/xmatch_<xray>`` (one Parquet file here).
 
     The rows go through a HATS catalog of the touched pixels in ``work`` (partitioned as the
     full run's X-ray catalog), not ``lsdb.from_dataframe``: that builds a margin cache the

@@ -75,7 +75,7 @@ def test_release_of_a_real_field(crossmatched):
     from muwclass.classification.spark_job import classify_batch, dataset_dir, output_columns
 
     family = load_family(cfg)
-    rows = pd.read_parquet(dataset_dir(cfg.layout.xmatch))
+    rows = pd.read_parquet(dataset_dir(cfg.layout.xmatch("csc")))
     names = [n for n, _ in output_columns(family.classes)]
     needed = required_columns(list(rows.columns), family.feature_sets, keep=names)
     assert len(needed) < len(rows.columns) - 20

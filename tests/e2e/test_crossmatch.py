@@ -32,8 +32,8 @@ def test_real_training_sources_recover_published_gaia_counterparts(write_conf, d
         )
     )
     import_catalogs(cfg, dask_client, progress=False)
-    report = crossmatch(cfg, dask_client, progress=False)
-    x = lsdb.read_hats(cfg.layout.xmatch).compute().set_index("source_id")
+    report = crossmatch(cfg, dask_client, progress=False)["csc"]
+    x = lsdb.read_hats(cfg.layout.xmatch("csc")).compute().set_index("source_id")
     assert report["rows"] == len(x) == 3012
     raw = (
         pd.read_csv(data_dir / "td/TD_Yang2022.csv", dtype=str)
@@ -51,7 +51,7 @@ def test_real_training_sources_recover_published_gaia_counterparts(write_conf, d
     w1 = photometry_recovery(x, raw, "W1mag", "W1")
     assert w1["fraction"] >= 0.95, w1["mismatches"].head(10)  # measured 0.979 (46 of 2227 differ)
     assert set(x["wise_from"].dropna()) == {"allwise", "catwise", "unwise"}
-    cands = lsdb.read_hats(cfg.layout.xmatch_candidates("gaia")).compute()
+    cands = lsdb.read_hats(cfg.layout.xmatch_candidates("csc", "gaia")).compute()
     assert {"source_id", "source_id_gaia", "_post", "_p_any", "_p_i", "_n_cand"} <= set(cands.columns)
     assert len(cands) >= x["gaia_source_id"].notna().sum()
 
@@ -75,7 +75,7 @@ def test_synthetic_truth_completeness_and_false_matches(tmp_path, write_conf, da
     cfg = load_run_config(conf)
     import_catalogs(cfg, dask_client, progress=False)
     crossmatch(cfg, dask_client, progress=False)
-    x = lsdb.read_hats(cfg.layout.xmatch).compute().set_index("source_id")
+    x = lsdb.read_hats(cfg.layout.xmatch("csc")).compute().set_index("source_id")
     truth = pd.read_parquet(work / "synth" / "truth.parquet").set_index("name").loc[x.index]
     ok = x["tmass_source_id"].astype(str).to_numpy() == truth["tmass_2MASS"].astype(str).to_numpy()
     sel = (x["tmass_p_any"].fillna(0) >= 0.5).to_numpy()

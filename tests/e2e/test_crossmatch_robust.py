@@ -41,7 +41,7 @@ def _conf(write_conf, tmp_path, synth, threshold, name):
 
 
 def _result(cfg) -> pd.DataFrame:
-    return lsdb.read_hats(cfg.layout.xmatch).compute().sort_values("source_id").reset_index(drop=True)
+    return lsdb.read_hats(cfg.layout.xmatch("csc")).compute().sort_values("source_id").reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,8 @@ def test_import_and_crossmatch_on_a_separate_scheduler_and_workers(crossmatched,
         reports = run_import(cfg, progress=False)  # no client given: connects to dask.scheduler
         run_crossmatch(cfg, progress=False)
     assert {r["catalog"] for r in reports} >= {"csc", "gaia", "tmass", "allwise"}
-    ours = lsdb.read_hats(cfg.layout.xmatch).compute().sort_values("source_id").reset_index(drop=True)
-    theirs = lsdb.read_hats(local.layout.xmatch).compute().sort_values("source_id").reset_index(drop=True)
+    ours = lsdb.read_hats(cfg.layout.xmatch("csc")).compute().sort_values("source_id").reset_index(drop=True)
+    theirs = (
+        lsdb.read_hats(local.layout.xmatch("csc")).compute().sort_values("source_id").reset_index(drop=True)
+    )
     pd.testing.assert_frame_equal(ours, theirs)

@@ -54,6 +54,19 @@ def test_wrong_type_is_named(tmp_path, data_dir):
         load_run_config(_conf(tmp_path, dask={"n_workers": "many"}), data_dir=data_dir)
 
 
+def test_one_or_several_xray_catalogs_each_with_its_systematic(tmp_path, data_dir):
+    one = load_run_config(DEFAULT_CONF, data_dir=data_dir).crossmatch
+    assert one.xray == ["csc"] and one.main_xray == "csc" and one.systematic_of("csc") == 0.3
+    two = load_run_config(REPO / "conf" / "synthetic-sky-xmm.yaml", data_dir=data_dir).crossmatch
+    assert two.xray == ["csc", "xmm"] and two.main_xray == "csc"
+    view = two.for_xray("xmm")
+    assert view.main_xray == "xmm" and view.systematic_arcsec == 0.0 and two.systematic_of("csc") == 0.3
+    with pytest.raises(ConfigError, match=r"key 'crossmatch'.*xray names a catalog twice"):
+        load_run_config(_conf(tmp_path, crossmatch={"xray": ["csc", "csc"]}), data_dir=data_dir)
+    with pytest.raises(ConfigError, match=r"key 'crossmatch'.*systematic_arcsec must be finite and >= 0"):
+        load_run_config(_conf(tmp_path, crossmatch={"systematic_arcsec": {"csc": -1}}), data_dir=data_dir)
+
+
 def test_missing_data_dir_is_named(tmp_path):
     with pytest.raises(ConfigError, match=r"data_dir does not exist: .*nowhere"):
         load_run_config(DEFAULT_CONF, data_dir=tmp_path / "nowhere")
@@ -87,7 +100,10 @@ def test_cli_reports_config_error_in_one_line(tmp_path, data_dir):
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("conf", ["default.yaml", "synthetic-sky.yaml", "cluster.yaml", "cluster-local.yaml"])
+@pytest.mark.parametrize(
+    "conf",
+    ["default.yaml", "synthetic-sky.yaml", "synthetic-sky-xmm.yaml", "cluster.yaml", "cluster-local.yaml"],
+)
 def test_shipped_configs_validate(conf, data_dir, monkeypatch):
     monkeypatch.setenv("MUWCLASS_S3_KEY", "k")  # the cluster configurations reference them
     monkeypatch.setenv("MUWCLASS_S3_SECRET", "s")

@@ -43,9 +43,9 @@ def test_layout_names_every_built_path_under_its_root(tmp_path):
     paths = [
         layout.catalog("gaia"), layout.staging("gaia", "0123456789abcdef"),
         layout.quarantine("gaia"), layout.import_report("gaia"), layout.candidates("gaia"), layout.downloads("gaia"),
-        layout.xmatch, layout.xmatch_candidates("gaia"), layout.xmatch_work, layout.cache, layout.models,
+        layout.xmatch("csc"), layout.xmatch_candidates("csc", "gaia"), layout.xmatch_work, layout.cache, layout.models,
         layout.model_index("default"), layout.evaluation("loo"), layout.classified, layout.releases, layout.field("NGC3532"),
-        layout.dask, layout.crossmatch_report, layout.synth, layout.bench("x"),
+        layout.dask, layout.crossmatch_report("csc"), layout.synth, layout.bench("x"),
     ]  # fmt: skip
     assert all(p.is_relative_to(tmp_path) for p in paths) and len(set(paths)) == len(paths)
 

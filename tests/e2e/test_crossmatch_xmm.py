@@ -1,0 +1,43 @@
+"""Both X-ray catalogs of the synthetic sky crossmatched with Gaia/2MASS/WISE, each with its own
+errors: every source accounted for, and XMM's counterparts found as reliably as CSC's although
+its larger errors bring more candidates per source."""
+
+from __future__ import annotations
+
+import lsdb
+import pandas as pd
+
+from muwclass.config.run import REPO_ROOT, load_run_config
+from muwclass.crossmatch.run_crossmatch import run_crossmatch
+from muwclass.crossmatch.validation import against_truth
+from muwclass.ingest.run_import import run_import
+from muwclass.synth.run_synth import run_synth
+
+
+def test_csc_and_3xmm_crossmatched_each_with_its_own_errors(tmp_path, data_dir, dask_client):
+    cfg = load_run_config(
+        REPO_ROOT / "conf" / "synthetic-sky-xmm.yaml", work_dir=tmp_path / "work", data_dir=data_dir
+    )
+    run_synth(cfg, scale=0.003, seed=8, progress=False)
+    run_import(cfg, dask_client, progress=False)
+    reports = run_crossmatch(cfg, dask_client, progress=False)
+    assert list(reports) == ["csc", "xmm"]
+    assert reports["xmm"]["systematic_arcsec"] == 0.0 and reports["csc"]["systematic_arcsec"] == 0.3
+    found = {}
+    for xray, truth_file in (("csc", "truth.parquet"), ("xmm", "xmm_truth.parquet")):
+        best = lsdb.read_hats(cfg.layout.xmatch(xray)).compute().set_index("source_id")
+        assert reports[xray]["rows"] == len(best) == reports[xray]["xray_rows"]
+        truth = pd.read_parquet(cfg.layout.synth / truth_file).set_index("name")
+        assert len(best) == len(truth)
+        found[xray] = (best, truth, against_truth(best, truth, cfg.crossmatch.targets))
+        assert cfg.layout.xmatch_candidates(xray, "gaia").exists()
+    (csc, _, q_csc), (xmm, xmm_truth, q_xmm) = found["csc"], found["xmm"]
+    # the same physical sources (XMM pointed at a Chandra field): 1-2" errors bring more candidates
+    same = xmm_truth["csc_name"].dropna()
+    n_xmm = xmm.loc[same.index, "gaia_n_cand"].mean()
+    n_csc = csc.loc[same.to_numpy(), "gaia_n_cand"].mean()
+    assert len(same) > 100 and n_xmm > 1.5 * n_csc, (n_xmm, n_csc)
+    for q in (q_csc, q_xmm):
+        for target in ("gaia", "allwise"):
+            point = q[target]["at_p_any_0.5"]
+            assert point["completeness"] > 0.85 and point["false_rate"] < 0.08, (target, point)
