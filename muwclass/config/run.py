@@ -122,6 +122,10 @@ class CrossmatchConfig(_Strict):
     )
     accept_xray_scale: float = Field(default=2.447746830680816, gt=0)
     accept_mw_scale: float = Field(default=2.0, gt=0)
+    # With several X-ray catalogs, the first is linked to each other one (crossmatch.xray_link):
+    # the prior that its source has a partner there, and the least posterior a link is kept with
+    link_completeness: float = Field(default=0.5, gt=0, lt=1)
+    link_min_probability: float = Field(default=0.1, ge=0, le=1)
 
     @field_validator("xray", mode="before")
     @classmethod

@@ -11,6 +11,8 @@ magnitude prior (learned per X-ray catalog: XMM's counterparts are not CSC's),
 ``hats/xmatch_<xray>_<target>_candidates`` (every candidate with its posterior) and
 ``hats/xmatch_<xray>`` (one row per X-ray source: best counterpart per catalog, p_any, p_i,
 number of candidates, and a flag where the chosen counterparts of different catalogs disagree).
+With several X-ray catalogs, the first is then linked to each other one
+(:mod:`muwclass.crossmatch.xray_link`): ``links/<first>_<other>.parquet``.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import time
 from pathlib import Path
 
 import lsdb
+import pyarrow as pa
 
 from muwclass.config.run import RunConfig
 from muwclass.crossmatch.chain import crossmatch_chain
+from muwclass.crossmatch.xray_link import link_config, mutual_best
 from muwclass.errors import AccountingError, ConfigError
-from muwclass.io.atomic import current, publish, remove_tree, worker_partial_dir, write_json
+from muwclass.io.atomic import current, publish, remove_tree, worker_partial_dir, write_json, write_parquet
 from muwclass.runtime.progress import console
 from muwclass.runtime.sessions import dask_client
 
@@ -50,7 +54,33 @@ def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict[s
     if client is None:
         with dask_client(cfg.dask, local_directory=layout.dask) as own:
             return run_crossmatch(cfg, own, progress)
-    return {xray: crossmatch_xray(cfg, xray, progress) for xray in x.xray}
+    reports = {xray: crossmatch_xray(cfg, xray, progress) for xray in x.xray}
+    for other in x.xray[1:]:
+        reports[x.main_xray]["links"] = {other: link_xray(cfg, x.main_xray, other)}
+        write_json(layout.crossmatch_report(x.main_xray), reports[x.main_xray])
+    return reports
+
+
+def link_xray(cfg: RunConfig, left: str, right: str) -> dict:
+    """Link the sources of X-ray catalogs ``left`` and ``right`` that are the same object
+    (:mod:`muwclass.crossmatch.xray_link`) and write the link table; returns its summary."""
+    t0 = time.perf_counter()
+    x, layout = cfg.crossmatch, cfg.layout
+    catalogs = {k: lsdb.read_hats(current(layout.catalog(k))) for k in (left, right)}
+    result = crossmatch_chain(link_config(x, left, right), catalogs[left], {right: catalogs[right]})
+    links = mutual_best(result.candidates[right].compute(), left, right, x.link_min_probability)
+    write_parquet(pa.Table.from_pandas(links, preserve_index=False), layout.xray_links(left, right))
+    summary = {
+        "links": len(links),
+        "p_match_0.5": int((links["p_match"] >= 0.5).sum()),
+        "path": str(layout.xray_links(left, right)),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    console.print(
+        f"{left} - {right}: {summary['p_match_0.5']:,} links with p_match >= 0.5 "
+        f"({summary['links']:,} kept) -> {summary['path']}"
+    )
+    return summary
 
 
 def crossmatch_xray(cfg: RunConfig, xray_key: str, progress: bool = True) -> dict:

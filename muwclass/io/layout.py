@@ -92,6 +92,10 @@ class WorkLayout:
         """Every candidate in one MW catalog of the sources of one X-ray catalog, with its posterior."""
         return self.hats / f"xmatch_{xray}_{target}_candidates"
 
+    def xray_links(self, left: str, right: str) -> Path:
+        """Which sources of X-ray catalogs ``left`` and ``right`` are the same object."""
+        return self.root / "links" / f"{left}_{right}.parquet"
+
     @property
     def xmatch_work(self) -> Path:
         """The persisted left joins the crossmatch derives everything from (removed at the end)."""

@@ -1,6 +1,7 @@
 """Both X-ray catalogs of the synthetic sky crossmatched with Gaia/2MASS/WISE, each with its own
-errors: every source accounted for, and XMM's counterparts found as reliably as CSC's although
-its larger errors bring more candidates per source."""
+errors: every source accounted for, XMM's counterparts found as reliably as CSC's although its
+larger errors bring more candidates per source, and the CSC-3XMM link table right against the
+truth and the same both ways."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import lsdb
 import pandas as pd
 
 from muwclass.config.run import REPO_ROOT, load_run_config
+from muwclass.crossmatch.chain import crossmatch_chain
 from muwclass.crossmatch.run_crossmatch import run_crossmatch
 from muwclass.crossmatch.validation import against_truth
+from muwclass.crossmatch.xray_link import link_config, mutual_best
 from muwclass.ingest.run_import import run_import
+from muwclass.io.atomic import current
 from muwclass.synth.run_synth import run_synth
 
 
@@ -41,3 +45,28 @@ def test_csc_and_3xmm_crossmatched_each_with_its_own_errors(tmp_path, data_dir, 
         for target in ("gaia", "allwise"):
             point = q[target]["at_p_any_0.5"]
             assert point["completeness"] > 0.85 and point["false_rate"] < 0.08, (target, point)
+
+    # the link table: the same objects in CSC and 3XMM, each linked at most once on either side
+    links = pd.read_parquet(cfg.layout.xray_links("csc", "xmm"))
+    assert reports["csc"]["links"]["xmm"]["links"] == len(links)
+    assert links["csc"].is_unique and links["xmm"].is_unique
+    assert links["csc"].isin(csc.index).all() and links["xmm"].isin(xmm.index).all()
+    confident = links.loc[links["p_match"] >= 0.5]
+    right = confident["csc"].to_numpy() == same.reindex(confident["xmm"]).to_numpy()
+    assert right.sum() > 0.97 * len(same) and right.mean() > 0.98, (right.sum(), len(same), right.mean())
+    # and both ways: linking 3XMM to CSC finds the same pairs
+    back = mutual_best(
+        crossmatch_chain(
+            link_config(cfg.crossmatch, "xmm", "csc"),
+            lsdb.read_hats(current(cfg.layout.catalog("xmm"))),
+            {"csc": lsdb.read_hats(current(cfg.layout.catalog("csc")))},
+        )
+        .candidates["csc"]
+        .compute(),
+        "xmm",
+        "csc",
+        0.5,
+    )
+    there = set(zip(confident["csc"], confident["xmm"], strict=True))
+    again = set(zip(back["csc"], back["xmm"], strict=True))
+    assert len(there ^ again) <= 0.02 * len(there), sorted(there ^ again)[:5]
