@@ -68,22 +68,6 @@ def test_synth_then_import(tmp_path, data_dir):
     assert lsdb.read_hats(work / "hats" / "gaia").margin is not None
 
 
-def test_synthetic_3xmm_imports_with_the_real_definition(tmp_path, data_dir):
-    conf = str(REPO / "conf/synthetic-sky-xmm.yaml")
-    common = ("--conf", conf, "--work-dir", str(tmp_path), "--data-dir", str(data_dir), "--no-progress")
-    done = _cli("synth", "--scale", "0.002", "--seed", "4", *common)
-    assert done.returncode == 0, done.stderr[-2000:]
-    manifest = json.loads((tmp_path / "synth" / "manifest.json").read_text())
-    done = _cli("import", "--catalog", "xmm", *common)
-    assert done.returncode == 0, done.stderr[-2000:]
-    report = json.loads((tmp_path / "reports" / "import_xmm.json").read_text())
-    assert report["rows_in"] == manifest["rows"]["xmm"] == report["imported"] and report["quarantined"] == 0
-    xmm = lsdb.read_hats(tmp_path / "hats" / "xmm").compute()
-    assert xmm["source_id"].str.startswith("3XMM J").all()
-    assert (xmm["flux_b"] > 0).all() and (xmm["flux_s"] > 0).all()  # EPIC bands -> CSC bands
-    assert 0.005 < xmm["flag_extent"].mean() < 0.08 and xmm["err_maj"].median() < 3
-
-
 def test_synth_rejects_bad_scale(tmp_path, data_dir):
     done = _cli("synth", "--scale", "0", "--work-dir", str(tmp_path), "--data-dir", str(data_dir))
     assert done.returncode == 2 and "scale must be > 0" in done.stderr
