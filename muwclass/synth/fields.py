@@ -166,6 +166,25 @@ def plan_fields(rng: np.random.Generator, n_fields: int, n_sources: int) -> Fiel
     # Training sources were mostly bright, well-exposed detections; a typical CSC field is
     # shallower (real fields: median significance ~4-5, against ~10 in the training set).
     depth = rng.lognormal(np.log(DEPTH_MEDIAN), 0.5, n_fields)
+    return with_sky(rng, ra, dec, l, b, counts, n_visits, mjd, visit_obsid, factor, depth)
+
+
+def with_sky(
+    rng: np.random.Generator,
+    ra: np.ndarray,
+    dec: np.ndarray,
+    l: np.ndarray,
+    b: np.ndarray,
+    counts: np.ndarray,
+    n_visits: np.ndarray,
+    visit_mjd: np.ndarray,
+    visit_obsid: np.ndarray,
+    factor: np.ndarray,
+    depth: np.ndarray,
+    radius_arcmin: float = FIELD_RADIUS_ARCMIN,
+) -> Fields:
+    """Fields at these centres with the sky there: Galactic N_H (scattered field to field) and
+    the star density times the field's patchiness ``factor``."""
     return Fields(
         ra=ra,
         dec=dec,
@@ -173,10 +192,11 @@ def plan_fields(rng: np.random.Generator, n_fields: int, n_sources: int) -> Fiel
         b=b,
         n_sources=counts.astype(np.int64),
         n_visits=n_visits.astype(np.int64),
-        visit_mjd=mjd,
+        visit_mjd=visit_mjd,
         visit_obsid=visit_obsid,
-        nh_gal=nh_gal(b) * rng.lognormal(0.0, 0.3, n_fields),
+        nh_gal=nh_gal(b) * rng.lognormal(0.0, 0.3, len(ra)),
         star_density=star_density(l, b) * factor,
         density_factor=factor,
         depth=depth,
+        radius_arcmin=radius_arcmin,
     )

@@ -47,6 +47,7 @@ from muwclass.synth.fields import (
     _draw_galactic,
     _to_galactic,
     _to_icrs,
+    with_sky,
 )
 from muwclass.synth.geometry import (
     ARCSEC,
@@ -57,7 +58,6 @@ from muwclass.synth.geometry import (
     unit_vectors,
 )
 from muwclass.synth.population import TrainingSet, draw_sources
-from muwclass.synth.skymodel import nh_gal, star_density
 from muwclass.synth.xray import mjd_to_year
 
 FULL_XMM_SOURCES = 531_000
@@ -302,21 +302,9 @@ def plan_own_fields(rng: np.random.Generator, csc: Fields, n_fields: int, n_sour
     mjd = np.full((n_fields, MAX_VISITS), np.nan)
     mjd[:, 0] = np.round(rng.uniform(MJD_2000 + 80.0, MJD_2019, n_fields), 5)
     factor = rng.lognormal(-0.5 * 0.3**2, 0.3, n_fields)
-    return Fields(
-        ra=ra,
-        dec=dec,
-        l=l,
-        b=b,
-        n_sources=counts.astype(np.int64),
-        n_visits=n_visits.astype(np.int64),
-        visit_mjd=mjd,
-        visit_obsid=np.full(mjd.shape, -1, dtype=np.int64),
-        nh_gal=nh_gal(b) * rng.lognormal(0.0, 0.3, n_fields),
-        star_density=star_density(l, b) * factor,
-        density_factor=factor,
-        depth=rng.lognormal(np.log(DEPTH_MEDIAN), 0.5, n_fields),
-        radius_arcmin=XMM_RADIUS_ARCMIN,
-    )
+    depth = rng.lognormal(np.log(DEPTH_MEDIAN), 0.5, n_fields)
+    no_obsid = np.full(mjd.shape, -1, dtype=np.int64)
+    return with_sky(rng, ra, dec, l, b, counts, n_visits, mjd, no_obsid, factor, depth, XMM_RADIUS_ARCMIN)
 
 
 @dataclass
