@@ -122,17 +122,35 @@ def _model_inputs(model, df: pd.DataFrame) -> list[str]:
 ROWS_PER_CALL = 20_000
 
 
+#: Sources whose class is settled after the first draws stop there. After ``SETTLE_AFTER``
+#: draws a source is settled when every class probability spreads by at most ``SETTLE_SPREAD``
+#: (standard deviation over those draws) and its confidence is far from the CT >= 2 cut (CT >= 4
+#: or <= 1); its P, e_P and CT come from those draws. Measured on 6,000 sources of the scale-1.0
+#: synthetic sky with 100 draws: 64% settle after 20, so 49% of the draws are made; against all
+#: 100 draws no Class changes and 0.13% of the ``confident`` flags do (1st-99th percentile of the
+#: change in Class_prob 0.025), while two full runs with different seeds already differ in 0.33%
+#: of the classes, 1.8% of the flags and 0.044 in Class_prob: the shortcut stays inside the
+#: Monte-Carlo's own noise. On 13,040 sources (one model, 100 draws, best of 3 alternating) the
+#: draws took 4.79 s instead of 8.10 s (0.59). Runs of fewer than ``2 * SETTLE_AFTER`` draws make
+#: them all.
+SETTLE_AFTER = 20
+SETTLE_SPREAD = 0.05
+SETTLE_CT = (CONFIDENT_CT / 2, CONFIDENT_CT * 2)
+
+
 def monte_carlo_proba(
     model, df: pd.DataFrame, n_draws: int, seed: int, id_column: str = "source_id"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation over ``n_draws`` of ``model.predict_proba`` (sources x classes).
+    """Mean and standard deviation over ``n_draws`` of ``model.predict_proba`` (sources x classes);
+    a source settled after :data:`SETTLE_AFTER` draws stops there.
 
     Each draw is a lean frame of the numeric columns the model reads (measured: 17% faster per
     draw than assigning into the whole input). The draws of few sources are stacked into one
     call (:data:`ROWS_PER_CALL`); a source's probabilities in a draw do not depend on which
-    rows share the call, and the sums run over the draws in order either way, so the numbers
-    are the same bit for bit however the sources are grouped (a Spark task, an update's few
-    pixels, a leave-one-out fold of one source).
+    rows share the call, the sums run over the draws in order either way and whether a source
+    settles depends on its own draws only, so the numbers are the same bit for bit however the
+    sources are grouped (a Spark task, an update's few pixels, a leave-one-out fold of one
+    source).
     """
     if n_draws < 1:
         raise ValueError(f"confidence draws must be >= 1, got {n_draws}")
@@ -145,30 +163,77 @@ def monte_carlo_proba(
         for c in inputs
         if c not in measured
     }  # the same in every draw
-    per_call = max(1, min(n_draws, ROWS_PER_CALL // max(1, len(df))))
+    settle = n_draws >= 2 * SETTLE_AFTER
+    moments = _Moments()
+    _draw(model, inputs, measured, base, normal, range(SETTLE_AFTER if settle else n_draws), moments)
+    mean, std = moments.result()
+    if not settle:
+        return mean, std
+    ct = confidence_table(mean, std, [str(i) for i in range(mean.shape[1])])["CT"].to_numpy()
+    settled = (std.max(axis=1) <= SETTLE_SPREAD) & ((ct <= SETTLE_CT[0]) | (ct >= SETTLE_CT[1]))
+    rest = np.flatnonzero(~settled)
+    if len(rest):  # the others go on from where they are, as if they had never stopped
+        more = moments.of(rest)
+        _draw(
+            model,
+            inputs,
+            {c: v[rest] for c, v in measured.items()},
+            {c: v[rest] for c, v in base.items()},
+            normal[:, rest],
+            range(SETTLE_AFTER, n_draws),
+            more,
+        )
+        mean[rest], std[rest] = more.result()
+    return mean, std
 
-    def predict(draws: range) -> np.ndarray:  # (draws, sources, classes)
-        drawn = [draw_columns(measured, normal[d]) for d in draws]  # also errors, match probabilities
+
+class _Moments:
+    """Running sums of the draws' probabilities as deviations from the first draw (no
+    cancellation), summed in draw order."""
+
+    def __init__(self) -> None:
+        self.first = self.shift = self.shift_sq = None
+        self.count = 0
+
+    def add(self, proba: np.ndarray) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first, self.shift, self.shift_sq = proba, np.zeros_like(proba), np.zeros_like(proba)
+            return
+        dev = proba - self.first
+        self.shift += dev
+        self.shift_sq += dev * dev
+
+    def of(self, rows: np.ndarray) -> _Moments:
+        part = _Moments()
+        part.first, part.shift, part.shift_sq = self.first[rows], self.shift[rows], self.shift_sq[rows]
+        part.count = self.count
+        return part
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        mean_dev = self.shift / self.count
+        std = np.sqrt(np.clip(self.shift_sq / self.count - mean_dev * mean_dev, 0.0, None))
+        return self.first + mean_dev, std
+
+
+def _draw(
+    model, inputs: list[str], measured: dict, base: dict, normal: np.ndarray, draws: range, moments: _Moments
+) -> None:
+    """Add ``draws`` of the sources of ``normal`` (draws, sources, variates) to ``moments``, the
+    draws of few sources stacked into one ``predict_proba`` call."""
+    n = normal.shape[1]
+    per_call = max(1, min(len(draws), ROWS_PER_CALL // max(1, n)))
+    for start in range(draws.start, draws.stop, per_call):
+        block = range(start, min(draws.stop, start + per_call))
+        drawn = [draw_columns(measured, normal[d]) for d in block]  # also errors, match probabilities
         frame = pd.DataFrame(
             {
-                c: np.concatenate([d[c] for d in drawn]) if c in measured else np.tile(base[c], len(draws))
+                c: np.concatenate([d[c] for d in drawn]) if c in measured else np.tile(base[c], len(block))
                 for c in inputs
             }
         )
-        return model.predict_proba(frame).reshape(len(draws), len(df), -1)
-
-    first = shift = shift_sq = None  # sums of deviations from the first draw: no cancellation
-    for start in range(0, n_draws, per_call):
-        for proba in predict(range(start, min(n_draws, start + per_call))):
-            if first is None:
-                first, shift, shift_sq = proba, np.zeros_like(proba), np.zeros_like(proba)
-                continue
-            dev = proba - first
-            shift += dev
-            shift_sq += dev * dev
-    mean_dev = shift / n_draws
-    std = np.sqrt(np.clip(shift_sq / n_draws - mean_dev * mean_dev, 0.0, None))
-    return first + mean_dev, std
+        for proba in model.predict_proba(frame).reshape(len(block), n, -1):
+            moments.add(proba)
 
 
 def confidence_table(mean: np.ndarray, std: np.ndarray, classes: list[str]) -> pd.DataFrame:

@@ -147,3 +147,26 @@ def test_draws_stacked_into_calls_give_the_same_numbers_bit_for_bit(data_dir, mo
     for m, s in others:
         assert np.array_equal(mean, m) and np.array_equal(std, s)
     assert (std > 0).any()  # the draws do move the probabilities
+
+
+def test_settled_sources_stop_early_and_the_others_get_every_draw_bit_for_bit(fitted, monkeypatch):
+    """With enough draws a source whose class is settled after SETTLE_AFTER draws keeps their
+    numbers; the others get exactly what all draws give; how the rows are split changes nothing."""
+    from muwclass.classification import confidence
+
+    pipe, sample = fitted
+    n = 2 * confidence.SETTLE_AFTER + 10
+    adaptive = monte_carlo_proba(pipe, sample, n, seed=5)
+    first = monte_carlo_proba(pipe, sample, confidence.SETTLE_AFTER, seed=5)  # too few to settle
+    monkeypatch.setattr(confidence, "SETTLE_AFTER", n)  # never settles: every draw for everyone
+    full = monte_carlo_proba(pipe, sample, n, seed=5)
+    monkeypatch.undo()
+    ct = confidence_table(*first, [str(c) for c in pipe.classes_])["CT"].to_numpy()
+    settled = (first[1].max(axis=1) <= confidence.SETTLE_SPREAD) & ((ct <= 1.0) | (ct >= 4.0))
+    assert 0 < settled.sum() < len(sample)  # the sample has both kinds
+    for got, early, every in zip(adaptive, first, full, strict=True):
+        assert np.array_equal(got[settled], early[settled])
+        assert np.array_equal(got[~settled], every[~settled])
+    half = len(sample) // 2
+    parts = [monte_carlo_proba(pipe, sample.iloc[i : i + half], n, seed=5) for i in (0, half)]
+    assert np.array_equal(np.vstack([p[0] for p in parts]), adaptive[0])
