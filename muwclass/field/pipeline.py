@@ -52,7 +52,7 @@ def crossmatch_field(cfg: RunConfig, cats: FieldCatalogs) -> pd.DataFrame:
         "partition_rows": FIELD_PARTITION_ROWS,
         "highest_order": 5,
     }
-    xray = lsdb.from_dataframe(cats.xray, catalog_name=x.xray, margin_threshold=None, **opts)
+    xray = lsdb.from_dataframe(cats.xray, catalog_name=x.main_xray, margin_threshold=None, **opts)
     mws = {}
     for key, rows in cats.mw.items():
         if rows.empty:
