@@ -75,6 +75,20 @@ def infrared_table(
     )
 
 
+def mw_tables(
+    rng, src, kin, true_ra, true_dec, epoch_x, pop, first_gaia_id: int
+) -> tuple[dict[str, pa.Table], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The Gaia, 2MASS and AllWISE rows of a batch (counterparts and background), and for each
+    the X-ray source index and ID of every counterpart, keyed by its truth column."""
+    tables, matches = {}, {}
+    tables["gaia"], idx, ids = gaia_table(rng, src, kin, true_ra, true_dec, epoch_x, pop, first_gaia_id)
+    matches["gaia_Source"] = (idx, ids)
+    for survey, col in ((infrared.TMASS, "tmass_2MASS"), (infrared.ALLWISE, "allwise_AllWISE")):
+        tables[survey.name], idx, ids = infrared_table(rng, survey, src, kin, true_ra, true_dec, epoch_x, pop)
+        matches[col] = (idx, ids)
+    return tables, matches
+
+
 def truth_table(
     names: np.ndarray,
     src,
@@ -128,10 +142,7 @@ def build_batch(
     }
     pop = background.field_population(rng, fields, batch)
     true = placed.true_ra, placed.true_dec
-    tables["gaia"], g_idx, g_ids = gaia_table(rng, src, kin, *true, epoch_x, pop, first_gaia_id)
-    matches = {"gaia_Source": (g_idx, g_ids)}
-    for survey, col in ((infrared.TMASS, "tmass_2MASS"), (infrared.ALLWISE, "allwise_AllWISE")):
-        tables[survey.name], idx, ids = infrared_table(rng, survey, src, kin, *true, epoch_x, pop)
-        matches[col] = (idx, ids)
+    mw, matches = mw_tables(rng, src, kin, *true, epoch_x, pop, first_gaia_id)
+    tables.update(mw)
     tables["truth"] = truth_table(placed.names, src, fid, matches, *true)
     return Batch(tables=tables, gaia_rows=tables["gaia"].num_rows)

@@ -36,8 +36,8 @@ import pandas as pd
 import pyarrow as pa
 from scipy.spatial import cKDTree
 
-from muwclass.synth import background, counterparts, designations, infrared
-from muwclass.synth.batch import gaia_table, infrared_table, truth_table
+from muwclass.synth import background, counterparts, designations
+from muwclass.synth.batch import mw_tables, truth_table
 from muwclass.synth.fields import (
     MAX_VISITS,
     MJD_2000,
@@ -168,7 +168,6 @@ def measure(
     flux = epic_fluxes({b: src[f"F{b}"] for b in "smhb"}, src["gamma"])
     total = sum(flux.values())
     cols: dict[str, np.ndarray] = {
-        "IAUNAME": names,
         "SC_RA": ra,
         "SC_DEC": dec,
         "SC_POSERR": poserr,
@@ -346,12 +345,7 @@ def build_own_batch(
     det = measure(rng, true_ra, true_dec, sig, theta, src, mjd0, fields.n_visits[fid])
     epoch_x = mjd_to_year(mjd0)
     pop = background.field_population(rng, fields, batch)
-    tables = {}
-    tables["gaia"], g_idx, g_ids = gaia_table(rng, src, kin, true_ra, true_dec, epoch_x, pop, first_gaia_id)
-    matches = {"gaia_Source": (g_idx, g_ids)}
-    for survey, col in ((infrared.TMASS, "tmass_2MASS"), (infrared.ALLWISE, "allwise_AllWISE")):
-        tables[survey.name], idx, ids = infrared_table(rng, survey, src, kin, true_ra, true_dec, epoch_x, pop)
-        matches[col] = (idx, ids)
+    tables, matches = mw_tables(rng, src, kin, true_ra, true_dec, epoch_x, pop, first_gaia_id)
     truth = truth_table(det.names, src, fid + first_field_id, matches, true_ra, true_dec)
     truth = truth.rename_columns(["xmm_field_id" if c == "field_id" else c for c in truth.column_names])
     truth = truth.add_column(5, "csc_name", pa.nulls(truth.num_rows, pa.string()))
