@@ -55,9 +55,10 @@ def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict[s
         with dask_client(cfg.dask, local_directory=layout.dask) as own:
             return run_crossmatch(cfg, own, progress)
     reports = {xray: crossmatch_xray(cfg, xray, progress) for xray in x.xray}
-    for other in x.xray[1:]:
-        reports[x.main_xray]["links"] = {other: link_xray(cfg, x.main_xray, other)}
-        write_json(layout.crossmatch_report(x.main_xray), reports[x.main_xray])
+    if len(x.xray) > 1:
+        main = reports[x.main_xray]
+        main["links"] = {other: link_xray(cfg, x.main_xray, other) for other in x.xray[1:]}
+        write_json(layout.crossmatch_report(x.main_xray), main)
     return reports
 
 

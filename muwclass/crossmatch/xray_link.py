@@ -18,8 +18,6 @@ import pandas as pd
 
 from muwclass.config.run import CrossmatchConfig
 
-LINK_COLUMNS = ("p_match", "sep_arcsec", "n_candidates")
-
 
 def link_config(x: CrossmatchConfig, left: str, right: str) -> CrossmatchConfig:
     """The crossmatch settings of ``left`` with ``right`` as its one target (positions only)."""
