@@ -169,7 +169,7 @@ def monte_carlo_proba(
     mean, std = moments.result()
     if not settle:
         return mean, std
-    ct = confidence_table(mean, std, [str(i) for i in range(mean.shape[1])])["CT"].to_numpy()
+    ct = confidence_ct(mean, std)[1]
     settled = (std.max(axis=1) <= SETTLE_SPREAD) & ((ct <= SETTLE_CT[0]) | (ct >= SETTLE_CT[1]))
     rest = np.flatnonzero(~settled)
     if len(rest):  # the others go on from where they are, as if they had never stopped
@@ -236,8 +236,8 @@ def _draw(
             moments.add(proba)
 
 
-def confidence_table(mean: np.ndarray, std: np.ndarray, classes: list[str]) -> pd.DataFrame:
-    """``P_<c>``, ``e_P_<c>``, ``Class``, ``Class_prob``, ``CT`` and ``confident`` per source."""
+def confidence_ct(mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(class order by probability, CT of the top two classes) per source."""
     order = np.argsort(-mean, axis=1, kind="stable")
     rows = np.arange(len(mean))
     p1, e1 = mean[rows, order[:, 0]], std[rows, order[:, 0]]
@@ -247,7 +247,13 @@ def confidence_table(mean: np.ndarray, std: np.ndarray, classes: list[str]) -> p
         p2, e2 = np.zeros(len(mean)), np.zeros(len(mean))
     with np.errstate(divide="ignore", invalid="ignore"):
         ct = (p1 - 2 * e1) / (p2 + 2 * e2)
-    ct = np.where(p2 + 2 * e2 > 0, ct, np.inf)
+    return order, np.where(p2 + 2 * e2 > 0, ct, np.inf)
+
+
+def confidence_table(mean: np.ndarray, std: np.ndarray, classes: list[str]) -> pd.DataFrame:
+    """``P_<c>``, ``e_P_<c>``, ``Class``, ``Class_prob``, ``CT`` and ``confident`` per source."""
+    order, ct = confidence_ct(mean, std)
+    p1 = mean[np.arange(len(mean)), order[:, 0]]
     out = {f"P_{c}": mean[:, j] for j, c in enumerate(classes)}
     out |= {f"e_P_{c}": std[:, j] for j, c in enumerate(classes)}
     out |= {
