@@ -91,6 +91,7 @@ def output_columns(classes: list[str]) -> list[tuple[str, str]]:
         ("W1", "double"),
         ("gaia_source_id", "string"),
         ("mw_conflict", "boolean"),
+        ("flag_quality", "boolean"),  # the X-ray catalog's summary flag (3XMM SC_SUM_FLAG >= 3)
         (HEALPIX, "bigint"),
     ]
     cols += [(f"P_{c}", "double") for c in classes] + [(f"e_P_{c}", "double") for c in classes]

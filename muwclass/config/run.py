@@ -68,9 +68,30 @@ class SourceOverride(_Strict):
     cone: tuple[float, float, float] | None = None  # ra, dec, radius (deg) for tap/hats
 
 
+class NhMapSelection(_Strict):
+    """An all-sky HEALPix map of the Galactic N_H in FITS (HI4PI's NHI_HPX.fits; the synthetic
+    sky's nh_map.fits) giving ``nh_gal`` to the sources of a catalog that has none (3XMM)."""
+
+    file: str  # relative to data_dir; {synth_dir} and {work_dir} name the run's own files
+    column: str = "NHI"
+    unit: str = "cm-2"  # of the map's values (astropy unit)
+
+    @field_validator("unit")
+    @classmethod
+    def _column_density(cls, v: str) -> str:
+        from astropy import units as u
+
+        try:
+            u.Unit(v).to(u.cm**-2)
+        except (ValueError, u.UnitsError):
+            raise ValueError(f"unit {v!r} is not a column density (e.g. 'cm-2')") from None
+        return v
+
+
 class CatalogSelection(_Strict):
     definition: str  # name of a catalogs/<definition>.yaml
     source: SourceOverride | None = None
+    nh_map: NhMapSelection | None = None
     margin_arcsec: float | None = Field(default=None, gt=0)
     # rows per HEALPix partition for this catalog (default: import.pixel_threshold). The X-ray
     # catalog's partitions are the unit an incremental update recomputes: small ones keep an

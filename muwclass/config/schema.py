@@ -40,6 +40,9 @@ XRAY_COLUMNS: dict[str, str] = {
     "flag_sat": "bool",
     "flag_streak": "bool",
     "flag_conf": "bool",
+    # the catalog's own summary of a source's quality says "problematic" (3XMM SC_SUM_FLAG >= 3):
+    # such a source is classified and carries the flag into the release, never dropped
+    "flag_quality": "bool",
 }
 
 #: Optical/IR photometry bands, in the order the features use them.

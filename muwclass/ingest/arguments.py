@@ -16,9 +16,27 @@ from muwclass.config.catalog_definition import CatalogDefinition, load_catalog_d
 from muwclass.config.run import CatalogSelection, RunConfig
 from muwclass.errors import ConfigError
 from muwclass.ingest.mapping import check_columns
+from muwclass.io.hashing import file_digest
+from muwclass.io.healpix_map import load_healpix_map
 from muwclass.io.layout import WorkLayout
 from muwclass.io.readers import guess_format, native_columns
 from muwclass.io.storage import is_object_store
+
+
+@dataclass(frozen=True)
+class NhMapFile:
+    """A resolved :class:`~muwclass.config.run.NhMapSelection`: where ``nh_gal`` comes from."""
+
+    path: Path
+    column: str
+    unit: str
+
+    @property
+    def to_nh_gal(self) -> float:
+        """Factor from the map's unit to ``nh_gal``'s (1e20 cm^-2)."""
+        from astropy import units as u
+
+        return u.Unit(self.unit).to(1e20 * u.cm**-2)
 
 
 @dataclass
@@ -36,6 +54,7 @@ class ImportArguments:
     chunk_rows: int
     selection: CatalogSelection | None = None
     extra_hash: list = field(default_factory=list)
+    nh_map: NhMapFile | None = None  # fills nh_gal where the catalog gives none
 
     @property
     def unique_key(self) -> list[str]:
@@ -130,6 +149,16 @@ def plan_import(
                 for c in cols
             ]
         check_columns(cols, d, str(f))
+    nh_map = None
+    if sel.nh_map is not None:
+        (path,) = resolve_local_files(
+            [sel.nh_map.file],
+            cfg.data_dir,
+            f"catalogs.{key}.nh_map",
+            {"work_dir": cfg.work_dir, "synth_dir": cfg.layout.synth},
+        )
+        nh_map = NhMapFile(path, sel.nh_map.column, sel.nh_map.unit)
+        load_healpix_map(str(path), nh_map.column)  # a bad map fails here, before any worker starts
     margin = (
         sel.margin_arcsec if sel.margin_arcsec else (cfg.import_.margin_arcsec if d.kind == "mw" else None)
     )
@@ -144,4 +173,6 @@ def plan_import(
         pixel_threshold=sel.pixel_threshold or cfg.import_.pixel_threshold,
         chunk_rows=cfg.import_.chunk_rows,
         selection=sel,
+        extra_hash=[nh_map.column, nh_map.unit, file_digest(nh_map.path)] if nh_map else [],
+        nh_map=nh_map,
     )

@@ -42,6 +42,7 @@ def _stage_all(args: ImportArguments, plan: ImportResumePlan, client, progress: 
             args.definition,
             plan.staging,
             args.chunk_rows,
+            args.nh_map,
             key=f"stage-{args.key}-{i}-{plan.staging.name}",
             pure=False,
         )

@@ -1,10 +1,13 @@
 """Classify every crossmatched source on Spark and write a versioned release.
 
 A Spark application (in process with the configured master, or under ``spark-submit
---master spark://...``): reads ``hats/xmatch_<xray>`` of the main X-ray catalog (Arrow), applies the broadcast model family
+--master spark://...``): reads ``hats/xmatch_<xray>`` of every X-ray catalog (Arrow; CSC, and
+3XMM beside it through its band conversion), applies the broadcast model family
 (one model per nH bin, trained or reused by provenance) with Monte-Carlo confidence via
 ``mapInPandas`` (:mod:`muwclass.classification.spark_job`), and writes ``release/<version>/``
-atomically (:mod:`muwclass.release.writer`).
+atomically (:mod:`muwclass.release.writer`): one row per source of each X-ray catalog with its
+``catalog``, the main catalog in ``hats/``, each other in ``hats_<name>/``, and the link tables
+of the sources that are the same object in two catalogs (:mod:`muwclass.release.xray_links`).
 """
 
 from __future__ import annotations
@@ -24,11 +27,15 @@ from muwclass.io.atomic import current, read_json, remove_tree
 from muwclass.io.hashing import hash_inputs
 from muwclass.io.hats_pixels import catalog_files
 from muwclass.io.products import check_name, check_output_directory, published
+from muwclass.io.storage import read_parquet
 from muwclass.release.manifest import code_version, counts_by_class
 from muwclass.release.model_card import find_evaluation, model_card
-from muwclass.release.writer import ReleasePartitions, write_release
+from muwclass.release.writer import OtherCatalog, ReleasePartitions, write_release
 from muwclass.runtime.progress import console
 from muwclass.runtime.sessions import spark_session
+
+#: which X-ray catalog a release row comes from (the configured name: csc, xmm)
+CATALOG_COLUMN = "catalog"
 
 
 def run_classify_catalog(
@@ -42,11 +49,15 @@ def run_classify_catalog(
     """Classify ``hats/xmatch_<xray>`` with model family ``model`` and publish the release; returns its path."""
     t_start = time.perf_counter()
     layout = cfg.layout
-    dataset = dataset_dir(current(layout.xmatch(cfg.crossmatch.main_xray)))
-    if dataset is None:
-        raise ConfigError(
-            f"{layout.xmatch(cfg.crossmatch.main_xray)}: no crossmatched catalog; run `muwclass crossmatch` first"
-        )
+    catalogs = cfg.crossmatch.xray  # the main one (CSC) first
+    datasets = {}
+    for xray in catalogs:
+        datasets[xray] = dataset_dir(current(layout.xmatch(xray)))
+        if datasets[xray] is None:
+            raise ConfigError(
+                f"{layout.xmatch(xray)}: no crossmatched catalog; run `muwclass crossmatch` first"
+            )
+    main = cfg.crossmatch.main_xray
     draws = resolve_draws(cfg.confidence.draws, draws)
     version = check_release_target(layout.releases, release_version, force)
     timings = {}
@@ -57,24 +68,41 @@ def run_classify_catalog(
 
     stage = layout.classified
     t0 = time.perf_counter()
+    counts = {}
     with spark_session(cfg.spark, app_name="muwclass-classify-catalog") as spark:
-        counts = classify_on_spark(
-            spark, dataset, family, draws, cfg.confidence.seed, stage, progress=progress
-        )
+        for xray in catalogs:
+            counts[xray] = classify_on_spark(
+                spark, datasets[xray], family, draws, cfg.confidence.seed, stage / xray, progress=progress
+            )
         master = spark.sparkContext.master
     timings["spark_classify_seconds"] = round(time.perf_counter() - t0, 2)  # session start to stop
-    timings["spark_classify_job_seconds"] = counts["job_seconds"]  # the mapInPandas + write job
+    timings["spark_classify_job_seconds"] = round(sum(c["job_seconds"] for c in counts.values()), 2)
+    if len(catalogs) > 1:
+        timings["spark_classify_job_seconds_by_catalog"] = {k: c["job_seconds"] for k, c in counts.items()}
 
-    classified, quarantine = read_outputs(stage, [n for n, _ in output_columns(family.classes)])
+    names = [n for n, _ in output_columns(family.classes)]
+    outputs = {
+        xray: tuple(of_catalog(t, xray) for t in read_outputs(stage / xray, names)) for xray in catalogs
+    }
+    classified = outputs[main][0]
+    quarantine = pd.concat([q for _, q in outputs.values()], ignore_index=True)
+    by_catalog = {
+        xray: {"in": counts[xray]["rows_in"], "classified": len(c), "quarantined": len(q)}
+        for xray, (c, q) in outputs.items()
+    }
     evaluation, metrics, note = find_evaluation(cfg, model)
     manifest = {
         "version": version,
         "code": code_version(REPO_ROOT),
         "spark_master": master,
         "config": json.loads(cfg.model_dump_json(by_alias=True)),
-        "inputs": hash_inputs([dataset, cfg.data_dir / cfg.training_set]),
+        "inputs": hash_inputs([*datasets.values(), cfg.data_dir / cfg.training_set]),
         "models": {str(i): prov for i, prov in family.provenance.items()},
-        "rows": {"in": counts["rows_in"], "classified": len(classified), "quarantined": len(quarantine)},
+        "xray_catalogs": catalogs,
+        "rows": {
+            **{k: sum(r[k] for r in by_catalog.values()) for k in ("in", "classified", "quarantined")},
+            "by_catalog": by_catalog,
+        },
         "classes": counts_by_class(classified) if len(classified) else {},
         "draws": draws,
         "timings": timings,
@@ -86,16 +114,19 @@ def run_classify_catalog(
         if metrics
         else {"note": note},
     }
-    crossmatch = read_json(layout.crossmatch_report(cfg.crossmatch.main_xray)) or {}
+    crossmatch = read_json(layout.crossmatch_report(main)) or {}
     manifest["crossmatch"] = crossmatch  # its priors serve incremental updates
     manifest["observations"] = [{**o, "release": version} for o in crossmatch.get("observations", [])]
-    # the release's HATS tables keep the X-ray catalog's pixels; sources/ links its files
+    # the release's HATS tables keep the X-ray catalogs' pixels; sources/ links the main one's files
     folded = crossmatch.get("observations_folded")
-    xray = current(
-        layout.observed(cfg.crossmatch.main_xray) if folded else layout.catalog(cfg.crossmatch.main_xray)
-    )
+    xray = current(layout.observed(main) if folded else layout.catalog(main))
     sources = catalog_files(dataset_dir(xray).parent)
-    partitions = ReleasePartitions(list(sources), pd.DataFrame(), shared_sources=sources)
+    others = {}
+    for other in catalogs[1:]:
+        links = read_parquet(layout.xray_links(main, other)).to_pandas()
+        pixels = list(catalog_files(datasets[other].parent))
+        others[other] = OtherCatalog(pixels, outputs[other][0], main, links)
+    partitions = ReleasePartitions(list(sources), pd.DataFrame(), shared_sources=sources, others=others)
     card = model_card(cfg.training_set, family.classes, family.provenance, metrics, note)
     path = write_release(
         layout.releases,
@@ -109,12 +140,24 @@ def run_classify_catalog(
         partitions=partitions,
     )
     remove_tree(stage)
-    console.print(
-        f"release {path}: {counts['rows_in']} sources in, {len(classified)} classified "
-        f"({int(classified['confident'].sum()) if len(classified) else 0} confident), {len(quarantine)} quarantined, "
-        f"{time.perf_counter() - t_start:.0f} s"
-    )
+    for xray, (c, q) in outputs.items():
+        console.print(
+            f"release {path} ({xray}): {counts[xray]['rows_in']} sources in, {len(c)} classified "
+            f"({int(c['confident'].sum()) if len(c) else 0} confident), {len(q)} quarantined"
+        )
+    console.print(f"release {path} written in {time.perf_counter() - t_start:.0f} s")
     return path
+
+
+def of_catalog(rows: pd.DataFrame, xray: str) -> pd.DataFrame:
+    """Rows of X-ray catalog ``xray`` with their ``catalog`` column (after ``source_id``)."""
+    rows = rows.copy()
+    rows.insert(
+        min(1, len(rows.columns)),
+        CATALOG_COLUMN,
+        pd.Series([xray] * len(rows), index=rows.index, dtype=object),
+    )
+    return rows
 
 
 def check_release_target(releases: Path, version: str | None, force: bool) -> str:

@@ -36,10 +36,28 @@ from muwclass.io.storage import link_or_copy, parquet_rows
 from muwclass.io.writers import CsvBlock, csv_header, write_csv_blocks, write_table
 from muwclass.release.index_page import write_index
 from muwclass.release.model_card import EVALUATION_FILES
+from muwclass.release.xray_links import link_summary, link_table, links_file
 
 UNUSUAL_TOP = 25
 #: manifest key: each pixel's byte range in ``classified.csv`` (see :func:`write_csv_blocks`)
 CSV_BLOCKS = "classified_csv_blocks"
+
+
+@dataclass
+class OtherCatalog:
+    """Another X-ray catalog's classified rows in a release (3XMM beside CSC): ``hats_<name>/``,
+    partitioned like that catalog, and its link pairs with the main catalog (the columns of
+    :func:`muwclass.crossmatch.xray_link.mutual_best`)."""
+
+    pixels: list[HealpixPixel]
+    classified: pd.DataFrame  # rows of the pixels not in ``shared``
+    main: str  # the name of the release's main X-ray catalog (CSC)
+    links: pd.DataFrame  # columns ``main``, the other's name, and PAIR_COLUMNS
+    shared: dict[HealpixPixel, Path] = field(default_factory=dict)  # from the parent version
+
+    @property
+    def rows(self) -> int:
+        return len(self.classified) + sum(parquet_rows(f) for f in self.shared.values())
 
 
 @dataclass
@@ -51,6 +69,7 @@ class ReleasePartitions:
     shared_sources: dict[HealpixPixel, Path] = field(default_factory=dict)
     shared_classified: dict[HealpixPixel, Path] = field(default_factory=dict)
     parent: Path | None = None  # the release the shared partitions come from
+    others: dict[str, OtherCatalog] = field(default_factory=dict)  # by catalog name
 
     def parent_csv_blocks(self, columns: list[str]) -> dict[str, CsvBlock]:
         """The shared pixels' rows in the parent's ``classified.csv``, by pixel key (none when
@@ -66,6 +85,7 @@ class ReleasePartitions:
             if f.read(len(header)) != header:
                 return {}
         keys = {pixel_key(p) for p in self.shared_classified}
+        keys |= {other_key(name, p) for name, o in self.others.items() for p in o.shared}
         return {k: CsvBlock(csv, *r) for k, r in ranges.items() if k in keys}
 
     @classmethod
@@ -73,6 +93,11 @@ class ReleasePartitions:
         """The order-0 pixels holding ``rows`` (tables without an X-ray catalog behind them)."""
         index = with_spatial_index(rows)[HEALPIX].to_numpy(np.int64) >> (2 * 29)
         return cls([HealpixPixel(0, int(p)) for p in np.unique(index)], rows.iloc[:0])
+
+
+def other_key(catalog: str, pixel: HealpixPixel) -> str:
+    """How the manifest's CSV blocks name a pixel of another X-ray catalog: ``xmm:order/pixel``."""
+    return f"{catalog}:{pixel_key(pixel)}"
 
 
 def unusual_sources(classified: pd.DataFrame, top: int = UNUSUAL_TOP) -> pd.DataFrame:
@@ -99,11 +124,12 @@ def write_release(
     shared from a parent (``partitions``; all rows for a release of its own). ``extras``: more
     tables, by file name (``.csv``, ``.parquet``), e.g. an update's diff against its parent."""
     partitions = partitions or ReleasePartitions.covering(classified)
-    n_shared = sum(parquet_rows(f) for f in partitions.shared_classified.values())
+    n_classified = sum(parquet_rows(f) for f in partitions.shared_classified.values()) + len(classified)
+    n_classified += sum(o.rows for o in partitions.others.values())
     n_in = manifest["rows"]["in"]
-    if n_shared + len(classified) + len(quarantine) != n_in:
+    if n_classified + len(quarantine) != n_in:
         raise ReleaseError(
-            f"rows in {n_in} != classified {n_shared + len(classified)} + quarantined {len(quarantine)}: not releasing"
+            f"rows in {n_in} != classified {n_classified} + quarantined {len(quarantine)}: not releasing"
         )
     final = release_root / version
     if published(final) and not force:
@@ -111,7 +137,7 @@ def write_release(
     release_root.mkdir(parents=True, exist_ok=True)
     partial = partial_dir(final)
     t0 = time.perf_counter()
-    classified, csv_blocks = _write_tables(partial, version, classified, quarantine, partitions)
+    classified, csv_blocks, links = _write_tables(partial, version, classified, quarantine, partitions)
     _write_plots(partial, classified)
     (partial / "model_card.md").write_text(model_card)
     for name, table in (extras or {}).items():
@@ -130,6 +156,7 @@ def write_release(
     )
     manifest = {
         **manifest,
+        **({"links": links} if links else {}),
         "files": sorted(p.name for p in partial.iterdir()),
         "release_write_seconds": round(time.perf_counter() - t0, 2),
         CSV_BLOCKS: csv_blocks,
@@ -142,10 +169,11 @@ def write_release(
 
 def _write_tables(
     out: Path, version: str, classified: pd.DataFrame, quarantine: pd.DataFrame, partitions: ReleasePartitions
-) -> tuple[pd.DataFrame, dict[str, list[int]]]:
-    """The HATS tables, then the whole classified table (shared pixels included) as FITS and
-    CSV, in pixel order; returns that whole table and the CSV's byte range of each pixel (the
-    shared pixels' CSV rows are copied from the parent's file)."""
+) -> tuple[pd.DataFrame, dict[str, list[int]], dict[str, dict]]:
+    """The HATS tables, then the whole classified table (shared pixels included, then the other
+    X-ray catalogs' rows) as FITS and CSV, in pixel order, and the link tables; returns that
+    whole table, the CSV's byte range of each pixel (the shared pixels' CSV rows are copied from
+    the parent's file) and the link tables' summaries."""
     properties = {"muwclass_release_version": version}
     write_pixel_catalog(
         out / "hats", "muwclass", partitions.pixels, classified, partitions.shared_classified, properties
@@ -160,6 +188,21 @@ def _write_tables(
             properties,
         )
     frames = {pixel_key(p): pq.read_table(f).to_pandas() for p, f in catalog_files(out / "hats").items()}
+    main = pd.concat(frames.values(), ignore_index=True)
+    links = {}
+    for name, other in partitions.others.items():
+        write_pixel_catalog(
+            out / f"hats_{name}", name, other.pixels, other.classified, other.shared, properties
+        )
+        own = {
+            other_key(name, p): pq.read_table(f).to_pandas()
+            for p, f in catalog_files(out / f"hats_{name}").items()
+        }
+        frames.update(own)
+        table = link_table(other.links, other.main, name, main, pd.concat(own.values(), ignore_index=True))
+        table.to_parquet(out / links_file(other.main, name), index=False)
+        write_table(table, (out / links_file(other.main, name)).with_suffix(".csv"))
+        links[name] = link_summary(table)
     whole = pd.concat(frames.values(), ignore_index=True)
     columns = [c for c in whole.columns if c != HEALPIX]
     reused = partitions.parent_csv_blocks(columns)
@@ -169,7 +212,7 @@ def _write_tables(
     write_table(whole[columns], out / "classified.fits")
     write_table(quarantine, out / "quarantine.csv")
     write_table(unusual_sources(whole), out / "unusual.csv")
-    return whole, csv_blocks
+    return whole, csv_blocks, links
 
 
 def _write_plots(out: Path, classified: pd.DataFrame) -> None:

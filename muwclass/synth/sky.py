@@ -26,6 +26,7 @@ from muwclass.runtime.progress import progress_bar
 from muwclass.synth import xmm as xmm_sky
 from muwclass.synth.batch import build_batch
 from muwclass.synth.fields import plan_fields
+from muwclass.synth.nh_map import write_nh_map
 from muwclass.synth.observations import write_new_observations
 from muwclass.synth.population import load_training
 from muwclass.synth.writer import RollingWriter
@@ -105,6 +106,7 @@ def _add_xmm(
     _write_truth(truths, staging / "xmm_truth.parquet")
     table = pd.concat([pointings, xmm_sky.own_fields_table(own, first_field)], ignore_index=True)
     table.to_parquet(staging / "xmm_fields.parquet", index=False)
+    nh_map = write_nh_map(staging, [fields, own])
     return {
         "rows": out.total,
         "files": [p.relative_to(staging).as_posix() for p in out.files],
@@ -113,6 +115,7 @@ def _add_xmm(
         "csc_sources_detected": len(shared.names),
         "truth": "xmm_truth.parquet",
         "fields_table": "xmm_fields.parquet",
+        "nh_map": nh_map,
     }
 
 
@@ -136,7 +139,8 @@ def generate_sky(
     ``truth.parquet``, ``fields.parquet``, ``new_observations/`` (``new_observations`` tables
     for incremental updates, :mod:`muwclass.synth.observations`) and ``manifest.json`` (the
     summary without ``out_dir``). With ``xmm``, also the 3XMM-like catalog
-    (:mod:`muwclass.synth.xmm`): ``xmm/``, ``xmm_truth.parquet``, ``xmm_fields.parquet``, and
+    (:mod:`muwclass.synth.xmm`): ``xmm/``, ``xmm_truth.parquet``, ``xmm_fields.parquet``,
+    ``nh_map.fits`` (:mod:`muwclass.synth.nh_map`), and
     the MW rows of its own fields appended to ``gaia/``, ``tmass/``, ``allwise/``.
     """
     n_fields, n_sources = sky_size(scale)

@@ -128,8 +128,9 @@ def run_update(
     from muwclass.classification.predict import resolve_draws
     from muwclass.classification.spark_job import classify_on_spark, output_columns, read_outputs, warm_up
     from muwclass.release.model_card import find_evaluation, model_card
-    from muwclass.release.run_classify_catalog import check_release_target
-    from muwclass.release.writer import ReleasePartitions, write_release
+    from muwclass.release.run_classify_catalog import check_release_target, of_catalog
+    from muwclass.release.writer import OtherCatalog, ReleasePartitions, write_release
+    from muwclass.release.xray_links import PAIR_COLUMNS, links_file
     from muwclass.runtime.sessions import spark_session_started_early
 
     t_start = time.perf_counter()
@@ -217,7 +218,8 @@ def run_update(
         else:  # every detection confused or outside the partitions: the release as it was, plus the record
             rows = pd.DataFrame(columns=["source_id"])
             counts = {"rows_in": 0}
-    classified, quarantine_new = read_outputs(work / "classified", columns)
+    main = manifest.get("xray_catalogs", [cfg.crossmatch.main_xray])[0]
+    classified, quarantine_new = (of_catalog(t, main) for t in read_outputs(work / "classified", columns))
 
     # -- 4. the new version ----------------------------------------------------------------
     t0 = time.perf_counter()
@@ -239,6 +241,22 @@ def run_update(
         diff = pd.DataFrame(columns=["source_id", "ra", "dec", "change", "reason"])
     summary = summarize(diff)
     timings["diff_seconds"] = round(time.perf_counter() - t0, 2)
+    # the other X-ray catalogs (3XMM) are the parent's, file for file; their links get the
+    # updated classes of the main catalog's side
+    others = {}
+    for name in manifest.get("xray_catalogs", [])[1:]:
+        files = catalog_files(parent / f"hats_{name}")
+        links = read_parquet(parent / links_file(main, name)).to_pandas()[[main, name, *PAIR_COLUMNS]]
+        others[name] = OtherCatalog(list(files), pd.DataFrame(), main, links, shared=files)
+    by_catalog = dict(manifest.get("rows", {}).get("by_catalog", {}))
+    n_quarantined = (
+        int((quarantine["catalog"].astype(str) == main).sum()) if "catalog" in quarantine else len(quarantine)
+    )
+    by_catalog[main] = {
+        "in": n_shared + len(classified) + n_quarantined,
+        "classified": n_shared + len(classified),
+        "quarantined": n_quarantined,
+    }
     lineage = [
         *manifest.get("observations", []),
         *({**o.summary(), "release": version} for o in fresh),
@@ -260,10 +278,10 @@ def run_update(
             "rows_shared": n_shared,
         },
         "diff": summary,
+        **({"xray_catalogs": manifest["xray_catalogs"]} if "xray_catalogs" in manifest else {}),
         "rows": {
-            "in": n_shared + counts["rows_in"] + len(parent_quarantine),
-            "classified": n_shared + len(classified),
-            "quarantined": len(quarantine),
+            **{k: sum(r[k] for r in by_catalog.values()) for k in ("in", "classified", "quarantined")},
+            "by_catalog": by_catalog,
         },
         "timings": timings,
     }
@@ -274,6 +292,7 @@ def run_update(
         shared_sources={p: f for p, f in sources_files.items() if p not in touched},
         shared_classified=shared,
         parent=parent,
+        others=others,
     )
     t_write = time.perf_counter()
     path = write_release(
