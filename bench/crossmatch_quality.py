@@ -14,7 +14,6 @@ import argparse
 import json
 
 import lsdb
-import pandas as pd
 
 from bench.run import RESULTS
 from muwclass.config.run import REPO_ROOT, load_run_config
@@ -23,9 +22,7 @@ from muwclass.crossmatch.validation import against_truth
 from muwclass.io.figures import reliability_diagram, threshold_curves
 from muwclass.runtime.progress import console
 from muwclass.runtime.sessions import dask_client
-
-#: the truth file of each X-ray catalog of the synthetic sky
-TRUTH_FILE = {"csc": "truth.parquet", "xmm": "xmm_truth.parquet"}
+from muwclass.synth.sky import read_truth
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     results, figures = {}, []
     for xray in x.xray:
         best = lsdb.read_hats(cfg.layout.xmatch(xray)).compute().set_index("source_id")
-        truth = pd.read_parquet(cfg.layout.synth / TRUTH_FILE[xray]).set_index("name")
+        truth = read_truth(cfg.layout.synth, xray)
         quality = against_truth(best, truth, x.targets)
         figures.append(
             reliability_diagram(

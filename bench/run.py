@@ -29,13 +29,14 @@ from muwclass.runtime.sessions import dask_client
 RESULTS = REPO_ROOT / "bench" / "results"
 
 
-def _synth(cfg, scale: float, seed: int, new_observations: int = 0) -> dict:
+def _synth(cfg, scale: float, seed: int, new_observations: int = 0, xmm: bool = False) -> dict:
     from muwclass.synth import generate_sky
 
     manifest = cfg.layout.synth / "manifest.json"
     if manifest.exists():
         m = json.loads(manifest.read_text())
         enough = len(m.get("new_observations", [])) >= new_observations
+        enough = enough and (not xmm or "xmm" in m.get("rows", {}))
         if m.get("scale") == scale and m.get("seed") == seed and enough:
             return {"reused": True, "seconds": 0.0, **m}
     shutil.rmtree(cfg.layout.synth, ignore_errors=True)
@@ -48,6 +49,7 @@ def _synth(cfg, scale: float, seed: int, new_observations: int = 0) -> dict:
             data_dir=cfg.data_dir,
             progress=True,
             new_observations=new_observations,
+            xmm=xmm,
         )
     return {
         "reused": False,

@@ -123,6 +123,10 @@ def classify_batch(
     for c in columns:
         if c not in out:
             out[c] = None
+    if "flag_quality" not in pdf:
+        # a catalog without a summary quality flag (CSC) flags no source: False, not a column
+        # of nulls that Arrow would type as null in the release's HATS tables
+        out["flag_quality"] = False
     for name, kind in output_columns(family.classes):
         if kind == "string":
             # plain Python strings: a pandas string column built by concatenation (the nH bins'

@@ -223,3 +223,32 @@ def changes_sky_map(diff: pd.DataFrame, path: Path, title: str) -> Path:
     if len(diff):
         ax.legend(fontsize=8)
     return _save(fig, path, title, dpi=110)
+
+
+def scaling_plot(runs: list[dict], stages: tuple[str, ...], path: Path, title: str, targets: dict) -> Path:
+    """How a chain's cost grows with the sky: per stage, the wall time per X-ray source (flat
+    is linear growth) and the peak RSS, and the whole chain's minutes, against the scale
+    (``runs``: one dict per scale with ``scale``, ``xray_sources``, ``chain_seconds``,
+    ``peak_rss_gib`` and ``stages[stage]['seconds' | 'peak_rss_gib']``)."""
+    scales = [r["scale"] for r in runs]
+    fig, (per_source, memory, chain) = plt.subplots(1, 3, figsize=(14, 4.4))
+    for s in stages:
+        per_source.plot(
+            scales,
+            [1e6 * r["stages"][s]["seconds"] / r["xray_sources"] for r in runs],
+            marker="o",
+            label=s,
+        )
+        memory.plot(scales, [r["stages"][s]["peak_rss_gib"] for r in runs], marker="o", label=s)
+    per_source.set(xlabel="scale", ylabel="wall time per X-ray source (µs)", title="time per source")
+    per_source.set_ylim(bottom=0)
+    memory.axhline(targets["peak_rss_gib_max"], color="grey", ls="--", lw=1, label="limit")
+    memory.set(xlabel="scale", ylabel="peak RSS during the stage (GiB)", title="memory", ylim=(0, None))
+    chain.plot(scales, [r["chain_seconds"] / 60 for r in runs], marker="o", color="black", label="chain")
+    chain.axhline(targets["chain_minutes_max"], color="grey", ls="--", lw=1, label="target at 1.0")
+    for r in runs:
+        chain.annotate(f"{r['xray_sources']:,}", (r["scale"], r["chain_seconds"] / 60), fontsize=7)
+    chain.set(xlabel="scale", ylabel="minutes", title="whole chain (X-ray sources marked)", ylim=(0, None))
+    for ax in (per_source, memory, chain):
+        ax.legend(fontsize=7)
+    return _save(fig, path, title)

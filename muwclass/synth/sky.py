@@ -37,6 +37,9 @@ FIELDS_PER_BATCH = 60  # part of the determinism contract: changing it changes t
 FIRST_GAIA_RUNNING_NUMBER = 1
 MAX_PENDING_WRITES = 2  # batches waiting for the writer thread: bounds memory
 CATALOGS = ("csc_master", "csc_per_obs", "gaia", "tmass", "allwise")
+#: the truth of each X-ray catalog of the sky (class, true counterparts), one row per source
+#: ``name``, by the catalog's key in the synthetic-sky configurations
+TRUTH_FILES = {"csc": "truth.parquet", "xmm": "xmm_truth.parquet"}
 
 
 def sky_size(scale: float) -> tuple[int, int]:
@@ -54,6 +57,11 @@ def sky_size(scale: float) -> tuple[int, int]:
 def _write_batch(writers: dict[str, RollingWriter], tables: dict[str, pa.Table]) -> None:
     for k in CATALOGS:
         writers[k].write(tables[k])
+
+
+def read_truth(sky: Path, xray: str) -> pd.DataFrame:
+    """The truth of X-ray catalog ``xray`` (``csc``, ``xmm``) of the sky in ``sky``, by ``name``."""
+    return pd.read_parquet(Path(sky) / TRUTH_FILES[xray]).set_index("name")
 
 
 def _write_truth(parts: list[pa.Table], path: Path) -> None:
@@ -103,7 +111,7 @@ def _add_xmm(
         truths.append(built.truth.cast(truths[0].schema))
         bar.advance(task, len(batch))
     out.close()
-    _write_truth(truths, staging / "xmm_truth.parquet")
+    _write_truth(truths, staging / TRUTH_FILES["xmm"])
     table = pd.concat([pointings, xmm_sky.own_fields_table(own, first_field)], ignore_index=True)
     table.to_parquet(staging / "xmm_fields.parquet", index=False)
     nh_map = write_nh_map(staging, [fields, own])
@@ -113,7 +121,7 @@ def _add_xmm(
         "fields": len(table),
         "fields_on_csc": len(pointings),
         "csc_sources_detected": len(shared.names),
-        "truth": "xmm_truth.parquet",
+        "truth": TRUTH_FILES["xmm"],
         "fields_table": "xmm_fields.parquet",
         "nh_map": nh_map,
     }
@@ -180,7 +188,7 @@ def generate_sky(
                 xmm_summary = _add_xmm(staging, writers, truth, fields, td, scale, seed, next_gaia, bar)
         for w in writers.values():
             w.close()
-        _write_truth(truth, staging / "truth.parquet")
+        _write_truth(truth, staging / TRUTH_FILES["csc"])
         pq.write_table(fields.table(), staging / "fields.parquet", compression="snappy")
         observations = write_new_observations(staging, new_observations, seed)
         summary = {
@@ -191,7 +199,7 @@ def generate_sky(
             "rows": {k: writers[k].total for k in CATALOGS},
             "truth_rows": sum(t.num_rows for t in truth),
             "files": {k: [p.relative_to(staging).as_posix() for p in writers[k].files] for k in CATALOGS},
-            "truth": "truth.parquet",
+            "truth": TRUTH_FILES["csc"],
             "fields_table": "fields.parquet",
             "new_observations": [p.relative_to(staging).as_posix() for p in observations],
             "version": __version__,
