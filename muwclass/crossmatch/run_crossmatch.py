@@ -57,19 +57,21 @@ def run_crossmatch(cfg: RunConfig, client=None, progress: bool = True) -> dict[s
     reports = {xray: crossmatch_xray(cfg, xray, progress) for xray in x.xray}
     if len(x.xray) > 1:
         main = reports[x.main_xray]
-        main["links"] = {other: link_xray(cfg, x.main_xray, other) for other in x.xray[1:]}
+        main["links"] = {other: link_xray(cfg, x.main_xray, other, progress) for other in x.xray[1:]}
         write_json(layout.crossmatch_report(x.main_xray), main)
     return reports
 
 
-def link_xray(cfg: RunConfig, left: str, right: str) -> dict:
+def link_xray(cfg: RunConfig, left: str, right: str, progress: bool = True) -> dict:
     """Link the sources of X-ray catalogs ``left`` and ``right`` that are the same object
     (:mod:`muwclass.crossmatch.xray_link`) and write the link table; returns its summary."""
     t0 = time.perf_counter()
     x, layout = cfg.crossmatch, cfg.layout
     catalogs = {k: lsdb.read_hats(current(layout.catalog(k))) for k in (left, right)}
     result = crossmatch_chain(link_config(x, left, right), catalogs[left], {right: catalogs[right]})
-    links = mutual_best(result.candidates[right].compute(), left, right, x.link_min_probability)
+    links = mutual_best(
+        result.candidates[right].compute(progress_bar=progress), left, right, x.link_min_probability
+    )
     write_parquet(pa.Table.from_pandas(links, preserve_index=False), layout.xray_links(left, right))
     summary = {
         "links": len(links),
@@ -136,7 +138,9 @@ def crossmatch_xray(cfg: RunConfig, xray_key: str, progress: bool = True) -> dic
     write_catalog_atomic(result.best, layout.xmatch(xray_key), f"xmatch_{xray_key}", progress)
     remove_tree(work)
     out = lsdb.read_hats(current(layout.xmatch(xray_key)))
-    summary = out[["source_id", "mw_conflict", *[f"{t}_p_any" for t in x.targets]]].compute()
+    summary = out[["source_id", "mw_conflict", *[f"{t}_p_any" for t in x.targets]]].compute(
+        progress_bar=progress
+    )
     report = {
         "xray": xray_key,
         "targets": x.targets,

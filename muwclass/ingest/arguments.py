@@ -159,9 +159,11 @@ def plan_import(
         )
         nh_map = NhMapFile(path, sel.nh_map.column, sel.nh_map.unit)
         load_healpix_map(str(path), nh_map.column)  # a bad map fails here, before any worker starts
-    margin = (
-        sel.margin_arcsec if sel.margin_arcsec else (cfg.import_.margin_arcsec if d.kind == "mw" else None)
-    )
+    # a margin cache for every crossmatch target: the MW catalogs, and an X-ray catalog that is
+    # linked to the main one (3XMM to CSC), whose pairs across a partition edge would be lost
+    # without it (lsdb warns "Right catalog does not have a margin cache")
+    target = d.kind == "mw" or key in cfg.crossmatch.xray[1:]
+    margin = sel.margin_arcsec if sel.margin_arcsec else (cfg.import_.margin_arcsec if target else None)
     return ImportArguments(
         key=key,
         definition=d,
