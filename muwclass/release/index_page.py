@@ -70,10 +70,31 @@ def write_index(
         "files: hats/ (lsdb.read_hats), classified.fits, classified.csv, sources/ (the X-ray master sources), "
         "manifest.json",
     ]
+    by_catalog = rows.get("by_catalog", {})
+    if len(by_catalog) > 1:
+        main, *others = by_catalog
+        facts += [
+            f"{name}: {r['in']} sources in, {r['classified']} classified, {r['quarantined']} quarantined "
+            f"({'hats/' if name == main else f'hats_{name}/'}; column catalog = {name!r})"
+            for name, r in by_catalog.items()
+        ]
+        facts += [
+            f"links_{main}_{name}.csv: {s['pairs']} {main}-{name} pairs of the same object "
+            f"({s['p_match_0.5']} with p_match >= 0.5), {s['both_confident']} confident on both sides, "
+            f"{s['class_conflicts']} of them with different classes (class_conflict)"
+            for name, s in manifest.get("links", {}).items()
+        ]
     if manifest.get("parent"):
         facts.insert(0, f"an update of release {manifest['parent']}")
     body = "<ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in facts) + "</ul>"
-    body += "<h2>Classes</h2>" + class_summary(classified).to_html(index=False, border=0)
+    if len(by_catalog) > 1 and "catalog" in classified:
+        for name in by_catalog:
+            own = classified.loc[classified["catalog"] == name]
+            body += f"<h2>Classes: {html.escape(name)}</h2>" + class_summary(own).to_html(
+                index=False, border=0
+            )
+    else:
+        body += "<h2>Classes</h2>" + class_summary(classified).to_html(index=False, border=0)
     body += images([p for p in PLOTS if (out / p).is_file()])
     if diff is not None:
         summary = manifest.get("diff", {})

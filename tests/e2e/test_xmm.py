@@ -5,11 +5,14 @@ from __future__ import annotations
 import lsdb
 import numpy as np
 import pytest
+from astropy import units as u
 from astropy.table import Table
+from cdshealpix import nested
 
 from muwclass.config.run import load_run_config
 from muwclass.ingest.bands import powerlaw_energy_flux
 from muwclass.ingest.run_import import run_import as run
+from muwclass.io.healpix_map import write_healpix_map
 
 
 def test_import_3xmm_fits_converts_bands(tmp_path, write_conf, dask_client):
@@ -32,7 +35,13 @@ def test_import_3xmm_fits_converts_bands(tmp_path, write_conf, dask_client):
     t["SC_RA"][3] = np.nan  # bad row -> quarantine
     path = tmp_path / "3xmm.fits"
     t.write(path)
-    cfg = load_run_config(write_conf({"xmm": {"definition": "xmm_dr8", "source": {"local": str(path)}}}))
+    # 3XMM has no Galactic N_H: it comes from an all-sky map (here each pixel's value is its index)
+    values = np.arange(12 * 4**6, dtype=float) * 1e18
+    write_healpix_map(tmp_path / "nh.fits", values, "NHI", "cm-2")
+    nh_map = {"file": str(tmp_path / "nh.fits"), "column": "NHI"}
+    cfg = load_run_config(
+        write_conf({"xmm": {"definition": "xmm_dr8", "source": {"local": str(path)}, "nh_map": nh_map}})
+    )
     report = run(cfg, dask_client, progress=False)[0]
     assert report["imported"] == n - 1 and report["quarantined"] == 1
     got = (
@@ -47,3 +56,5 @@ def test_import_3xmm_fits_converts_bands(tmp_path, write_conf, dask_client):
         )
     assert got["err_maj"].to_numpy() == pytest.approx(t["SC_POSERR"][:3])  # 1-sigma already
     assert (got["epoch"] > 2001).all()
+    pixels = nested.lonlat_to_healpix(got["ra"].to_numpy() * u.deg, got["dec"].to_numpy() * u.deg, 6)
+    np.testing.assert_allclose(got["nh_gal"], np.asarray(pixels, dtype=float) * 0.01)  # in 1e20 cm^-2

@@ -459,6 +459,13 @@ def test_random_corruptions_in_the_import_staging(data_dir, tmp_path_factory):
     check()
 
 
+def _command(*args) -> subprocess.CompletedProcess:
+    """``muwclass ARGS`` as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "muwclass.cli", *map(str, args)], capture_output=True, text=True
+    )
+
+
 def test_no_traceback_from_the_command_line(tmp_path, data_dir, table):
     """The command, as a user runs it: one line on stderr, exit code 2."""
     conf = _conf(tmp_path, data_dir)
@@ -467,11 +474,7 @@ def test_no_traceback_from_the_command_line(tmp_path, data_dir, table):
         ["--input", source, "--output", source],
         ["--input", source, "--output", tmp_path / "afile" / "x.csv", "--nh", "nan"],
     ):
-        done = subprocess.run(
-            [sys.executable, "-m", "muwclass.cli", "classify", "--conf", str(conf), *map(str, args)],
-            capture_output=True,
-            text=True,
-        )
+        done = _command("classify", "--conf", conf, *args)
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert np.all(source.read_bytes() == table.to_csv(index=False).encode())
 
@@ -479,18 +482,46 @@ def test_no_traceback_from_the_command_line(tmp_path, data_dir, table):
 def test_6_a_work_dir_that_cannot_be_written_stops_every_stage_at_once(tmp_path, data_dir):
     (tmp_path / "afile").write_text("")
     conf = _conf(tmp_path, data_dir)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "muwclass.cli",
-            "import",
-            "--conf",
-            str(conf),
-            "--work-dir",
-            str(tmp_path / "afile" / "w"),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    done = _command("import", "--conf", conf, "--work-dir", tmp_path / "afile" / "w")
     assert done.returncode == 2 and "work_dir" in done.stderr and "afile is a file" in done.stderr
+
+
+def _xmm_conf(tmp_path: Path, data_dir: Path, nh_map: dict) -> Path:
+    """A run of one small 3XMM-DR8 file whose N_H comes from ``nh_map``."""
+    from astropy.table import Table
+
+    n = 5
+    Table(
+        {
+            "IAUNAME": [f"3XMM J{i:06d}.0+000000" for i in range(n)],
+            "SC_RA": np.linspace(10, 11, n),
+            "SC_DEC": np.linspace(-5, -4, n),
+            "SC_POSERR": np.ones(n),
+            **{f"SC_EP_{b}_FLUX{e}": np.full(n, 1e-14) for b in (2, 3, 4, 5) for e in ("", "_ERR")},
+        }
+    ).write(tmp_path / "3xmm.fits")
+    xmm = {"definition": "xmm_dr8", "source": {"local": str(tmp_path / "3xmm.fits")}, "nh_map": nh_map}
+    return _conf(tmp_path, data_dir, catalogs={"xmm": xmm})
+
+
+@pytest.mark.parametrize(
+    ("nh_map", "make", "message"),
+    [
+        ({"file": "nh.fits", "unit": "mag"}, False, "unit 'mag' is not a column density"),
+        ({"file": "nh.fits"}, False, "catalogs.xmm.nh_map"),
+        ({"file": "nh.fits"}, True, "nh.fits: no binary table: not a HEALPix map"),
+    ],
+)
+def test_20_an_nh_map_that_cannot_give_nh_stops_the_import_in_one_line(
+    tmp_path, data_dir, nh_map, make, message
+):
+    if make:
+        fits_path = tmp_path / "nh.fits"
+        from astropy.io import fits
+
+        fits.PrimaryHDU(np.zeros(4)).writeto(fits_path)
+    nh_map = {**nh_map, "file": str(tmp_path / nh_map["file"])}
+    done = _command("import", "--conf", _xmm_conf(tmp_path, data_dir, nh_map))
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 2 and "Traceback" not in done.stderr and message in said, done.stderr
+    assert not (tmp_path / "work" / "hats").exists()

@@ -102,3 +102,22 @@ def test_an_import_without_usable_rows_is_an_accounting_error():
         "negative error": 2,
         "out of range": 1,
     }
+
+
+def test_a_map_fills_only_the_column_densities_a_catalog_does_not_give(tmp_path):
+    import numpy as np
+
+    from muwclass.ingest.arguments import NhMapFile
+    from muwclass.ingest.staging import nh_gal_from_map
+    from muwclass.io.healpix_map import write_healpix_map
+
+    write_healpix_map(tmp_path / "nh.fits", np.full(12 * 4**2, 3.0e21), "NHI", "cm-2")
+    rows = pd.DataFrame({"ra": [10.0, 20.0, 30.0], "dec": [0.0, 5.0, -5.0], "nh_gal": [1.5, np.nan, 2.0]})
+    filled = nh_gal_from_map(rows, NhMapFile(tmp_path / "nh.fits", "NHI", "cm-2"))
+    assert filled["nh_gal"].tolist() == [1.5, 30.0, 2.0]  # 1e20 cm^-2; the catalog's own values kept
+    assert rows["nh_gal"].isna().sum() == 1  # the input is not changed
+    no_column = nh_gal_from_map(
+        rows.drop(columns="nh_gal"), NhMapFile(tmp_path / "nh.fits", "NHI", "1e20 cm-2")
+    )
+    # a map in units of 1e20 cm^-2 is taken as it is (float32 in the file)
+    assert no_column["nh_gal"].tolist() == pytest.approx([3e21] * 3, rel=1e-6)
