@@ -80,6 +80,7 @@ bench: setup
 	$(BIN)/python -m bench.update --scale $(SCALE)
 	$(BIN)/python -m bench.field
 	$(BIN)/python -m bench.cluster
+	$(BIN)/python -m bench.xmm
 
 clean:
 	rm -rf build
