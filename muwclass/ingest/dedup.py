@@ -22,19 +22,45 @@ from muwclass.io.storage import read_parquet
 
 
 def find_duplicates(parts: list[tuple[int, Path, Path, str]], key: list[str]) -> pd.DataFrame:
-    """Rows whose key was seen before: columns part, pos, row, first_part, first_row, file."""
+    """Rows whose key was seen before: columns part, pos, row, first_part, first_row, file.
+
+    Only a 64-bit fingerprint of each row's key is held for the whole catalog (pandas'
+    ``hash_pandas_object``; 8 bytes a row, and the sort's index): the keys are read back and
+    compared exactly only for the rows whose fingerprint is not unique, the repeats and, once in
+    ~10^19 pairs, a collision. Holding every key, as this did before, grew the driver by 3.2 GB
+    for 11.8 M Gaia-like rows (scale 0.25 of the synthetic sky with 3XMM; peak RSS 9.1 GiB at
+    0.5, which would have been ~13 GB at 1.0)."""
+    fingerprints, sizes = [], []
+    for _, part, _, _ in parts:
+        keys = read_parquet(part, columns=key).to_pandas()
+        fingerprints.append(pd.util.hash_pandas_object(keys, index=False).to_numpy())
+        sizes.append(len(keys))
+    columns = ["part", "pos", "row", "first_part", "first_pos", "first_row", "file", "first_file"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    hashes = np.concatenate(fingerprints)
+    del fingerprints
+    order = np.argsort(hashes)
+    same = hashes[order[1:]] == hashes[order[:-1]]
+    shared = np.zeros(len(hashes), bool)
+    shared[order[1:][same]] = True
+    shared[order[:-1][same]] = True
+    del hashes, order, same
+    if not shared.any():
+        return pd.DataFrame(columns=[*key, *columns])
     frames = []
-    for index, part, rows, file in parts:
-        k = read_parquet(part, columns=key).to_pandas()
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    for i, (index, part, rows, file) in enumerate(parts):
+        pos = np.flatnonzero(shared[offsets[i] : offsets[i + 1]])
+        if not len(pos):
+            continue
+        k = read_parquet(part, columns=key).take(pos).to_pandas()
         k["part"] = index
-        k["pos"] = np.arange(len(k))
-        k["row"] = read_parquet(rows).column("row").to_numpy()
+        k["pos"] = pos
+        k["row"] = read_parquet(rows).column("row").to_numpy()[pos]
         k["file"] = file
         frames.append(k)
-    if not frames:
-        return pd.DataFrame(
-            columns=["part", "pos", "row", "first_part", "first_pos", "first_row", "file", "first_file"]
-        )
+    # in file order and, within a file, row order: the first of a repeated key is its first row
     allk = pd.concat(frames, ignore_index=True)
     dup = allk.duplicated(subset=key, keep="first")
     if not dup.any():
