@@ -16,6 +16,7 @@ import time
 import hats
 import pandas as pd
 from distributed import as_completed
+from hats.catalog.dataset.collection_properties import CollectionProperties
 
 from muwclass.config.run import RunConfig
 from muwclass.ingest import accounting
@@ -88,8 +89,11 @@ def import_catalog(args: ImportArguments, client, force: bool = False, progress:
         args.margin_arcsec,
         progress,
     )
-    catalog = hats.read_hats(collection)
-    hats_rows = int(catalog.main_catalog.catalog_info.total_rows)
+    # the primary catalog itself: hats.read_hats of the collection logs a root-logger warning
+    # ("Looking for catalog - found collection.") that every import printed
+    primary = CollectionProperties.read_from_dir(collection).hats_primary_table_url
+    main_catalog = hats.read_hats(collection / primary)
+    hats_rows = int(main_catalog.catalog_info.total_rows)
     accounting.check_balance(args.key, rows_in, staged_rows, hats_rows, len(quarantine), merged)
     publish(collection, args.hats_dir, "hats")
     with atomic_path(args.quarantine_path) as tmp:
@@ -110,7 +114,7 @@ def import_catalog(args: ImportArguments, client, force: bool = False, progress:
         "hats_path": str(args.hats_dir),
         "quarantine_path": str(args.quarantine_path),
         "margin_arcsec": args.margin_arcsec,
-        "partitions": len(catalog.main_catalog.get_healpix_pixels()),
+        "partitions": len(main_catalog.get_healpix_pixels()),
         "seconds": round(time.perf_counter() - t0, 2),
         "skipped": False,
     }
