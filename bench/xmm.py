@@ -166,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         "chain", *[f"{r['chain_seconds']:.1f} s, {r['peak_rss_gib']:.2f} GiB" for r in runs],
         *([f"{growth['chain']:.2f}"] if growth else []),
     )  # fmt: skip
-    table.add_row("synth (apart)", *[f"{r['synth_seconds']:.1f} s" for r in runs], *([""] if growth else []))
+    synth_cells = ["reused" if r["synth_reused"] else f"{r['synth_seconds']:.1f} s" for r in runs]
+    table.add_row("synth (apart)", *synth_cells, *([""] if growth else []))
     table.add_row("Gaia-like rows", *[f"{r['rows']['gaia']:,}" for r in runs], *([""] if growth else []))
     console.print(table, width=140)
 
