@@ -138,6 +138,7 @@ def write_release(
     partial = partial_dir(final)
     t0 = time.perf_counter()
     classified, csv_blocks, links = _write_tables(partial, version, classified, quarantine, partitions)
+    manifest = {**manifest, **({"links": links} if links else {})}
     _write_plots(partial, classified)
     (partial / "model_card.md").write_text(model_card)
     for name, table in (extras or {}).items():
@@ -156,7 +157,6 @@ def write_release(
     )
     manifest = {
         **manifest,
-        **({"links": links} if links else {}),
         "files": sorted(p.name for p in partial.iterdir()),
         "release_write_seconds": round(time.perf_counter() - t0, 2),
         CSV_BLOCKS: csv_blocks,
