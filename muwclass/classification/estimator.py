@@ -30,7 +30,11 @@ ESTIMATORS = {
 DEFAULT_PARAMS = {
     "random_forest": {
         "n_estimators": 80,
-        "max_features": "sqrt",
+        # 30% of the 42 features tried at each split (sqrt: 15%) and splits by entropy: 10-fold
+        # balanced accuracy 0.780 -> 0.792 (5 seeds; sd 0.014 -> 0.004), CV recall 0.62 -> 0.64,
+        # LMXB 0.46 -> 0.51, NS 0.74 -> 0.76 (README "Model choice and quality")
+        "max_features": 0.3,
+        "criterion": "entropy",
         "class_weight": "balanced_subsample",
         "n_jobs": 1,
     },

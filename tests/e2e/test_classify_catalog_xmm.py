@@ -12,6 +12,7 @@ allows."""
 from __future__ import annotations
 
 import json
+import warnings
 
 import lsdb
 import numpy as np
@@ -86,18 +87,11 @@ def test_both_catalogs_imported_and_crossmatched_each_with_its_own_errors(releas
     confident = links.loc[links["p_match"] >= 0.5]
     right = confident["csc"].to_numpy() == same.reindex(confident["xmm"]).to_numpy()
     assert right.sum() > 0.97 * len(same) and right.mean() > 0.98, (right.sum(), len(same), right.mean())
-    back = mutual_best(
-        crossmatch_chain(
-            link_config(cfg.crossmatch, "xmm", "csc"),
-            lsdb.read_hats(current(cfg.layout.catalog("xmm"))),
-            {"csc": lsdb.read_hats(current(cfg.layout.catalog("csc")))},
-        )
-        .candidates["csc"]
-        .compute(progress_bar=False),
-        "xmm",
-        "csc",
-        0.5,
-    )
+    with warnings.catch_warnings():
+        # CSC, the main catalog, has no margin cache (nothing links to it): lsdb warns that pairs
+        # at partition edges may be missed, which the 2% below allows for
+        warnings.filterwarnings("ignore", message="Right catalog does not have a margin cache")
+        back = _linked_back(cfg)
     there = set(zip(confident["csc"], confident["xmm"], strict=True))
     again = set(zip(back["csc"], back["xmm"], strict=True))
     assert len(there ^ again) <= 0.02 * len(there), sorted(there ^ again)[:5]
@@ -215,3 +209,19 @@ def test_an_update_keeps_the_3xmm_table_and_relinks_the_new_classes(released):
     assert len(links) == len(pd.read_parquet(v1 / "links_csc_xmm.parquet"))
     classes = t2["csc"].set_index("source_id")["Class"]
     assert (links["Class_csc"].to_numpy() == classes.loc[links["csc"]].to_numpy()).all()
+
+
+def _linked_back(cfg) -> pd.DataFrame:
+    """3XMM linked to CSC: the link table the other way round."""
+    return mutual_best(
+        crossmatch_chain(
+            link_config(cfg.crossmatch, "xmm", "csc"),
+            lsdb.read_hats(current(cfg.layout.catalog("xmm"))),
+            {"csc": lsdb.read_hats(current(cfg.layout.catalog("csc")))},
+        )
+        .candidates["csc"]
+        .compute(progress_bar=False),
+        "xmm",
+        "csc",
+        0.5,
+    )
