@@ -43,11 +43,18 @@ DEFAULT_PARAMS = {
 }
 
 
+def estimator_params(cfg: ModelConfig) -> dict:
+    """The parameters the estimator is built with: :data:`DEFAULT_PARAMS` under ``model.params``.
+    Part of a fitted model's provenance and of an evaluation's record, so that a change of the
+    defaults is a different model (a model block alone did not say that the default forest
+    changed, and its stored fits and evaluations were taken as the new default's)."""
+    return {**DEFAULT_PARAMS[cfg.estimator], **cfg.params, "random_state": cfg.random_state}
+
+
 def make_estimator(cfg: ModelConfig):
     cls = ESTIMATORS[cfg.estimator]
-    params = {**DEFAULT_PARAMS[cfg.estimator], **cfg.params, "random_state": cfg.random_state}
     try:
-        return cls(**params)
+        return cls(**estimator_params(cfg))
     except TypeError as exc:
         raise ConfigError(f"model.params for {cfg.estimator}: {exc}") from None
 

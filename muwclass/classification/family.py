@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from muwclass.classification.absorption import absorb_training_set, load_absorption_tables
-from muwclass.classification.estimator import build_pipeline, estimator_feature_names
+from muwclass.classification.estimator import build_pipeline, estimator_feature_names, estimator_params
 from muwclass.classification.features import FeatureSet
 from muwclass.classification.model_store import find_model, load_model, package_versions, save_model
 from muwclass.classification.outliers import OUTLIER_FEATURES, OutlierModel
@@ -95,6 +95,7 @@ def provenance(
     return {
         "model": name,
         "model_config": model_cfg.model_dump(),
+        "estimator_params": estimator_params(model_cfg),
         "training_set": cfg.training_set,
         "training_nh": cfg.training_nh,
         "training_sha256": training_sha,

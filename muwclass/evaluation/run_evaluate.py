@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from muwclass.classification.confidence import CONFIDENT_CT
-from muwclass.classification.estimator import build_pipeline
+from muwclass.classification.estimator import build_pipeline, estimator_params
 from muwclass.classification.family import training_frame
 from muwclass.classification.outliers import holdout_validation
 from muwclass.config.run import RunConfig
@@ -117,6 +117,7 @@ def run_evaluate(
                 wall_seconds=round(time.perf_counter() - t0, 2),
                 model=name,
                 model_config=cfg.model(name).model_dump(),
+                estimator_params=estimator_params(cfg.model(name)),
             )
             results[name], runs[name] = m, cv
             console.print(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from muwclass.classification.estimator import estimator_params
 from muwclass.config.run import RunConfig
 
 #: files of an evaluation that travel with the release
@@ -23,6 +24,7 @@ def find_evaluation(cfg: RunConfig, model: str) -> tuple[Path | None, dict | Non
     configured: leave-one-out first, then ``evaluation.folds``. The note says what was found
     when nothing matches (absent, or an evaluation of a different model block)."""
     wanted = json.loads(json.dumps(cfg.model(model).model_dump(), default=str))
+    params = json.loads(json.dumps(estimator_params(cfg.model(model)), default=str))
     seen = []
     for folds in dict.fromkeys(["loo", cfg.evaluation.folds]):
         path = cfg.layout.evaluation(folds) / "metrics.json"
@@ -30,7 +32,8 @@ def find_evaluation(cfg: RunConfig, model: str) -> tuple[Path | None, dict | Non
             metrics = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if metrics.get("model_config") == wanted and metrics.get("training_set") == cfg.training_set:
+        same_model = metrics.get("model_config") == wanted and metrics.get("estimator_params") == params
+        if same_model and metrics.get("training_set") == cfg.training_set:
             return path.parent, metrics, ""
         seen.append(str(path.parent))
     if seen:

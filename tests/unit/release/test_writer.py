@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from muwclass.classification.estimator import estimator_params
 from muwclass.config.run import load_run_config
 from muwclass.errors import ReleaseError
 from muwclass.release.manifest import counts_by_class
@@ -150,8 +151,17 @@ def test_the_card_carries_the_evaluation_of_the_model_it_used(tmp_path, data_dir
     ten = cfg.layout.evaluation(10)
     ten.mkdir(parents=True)
     config = json.loads(json.dumps(cfg.model("default").model_dump(), default=str))
-    other = {"model_config": {**config, "prior_power": 0.9}, "training_set": cfg.training_set}
+    params = json.loads(json.dumps(estimator_params(cfg.model("default")), default=str))
+    other = {
+        "model_config": {**config, "prior_power": 0.9},
+        "estimator_params": params,
+        "training_set": cfg.training_set,
+    }
     (ten / "metrics.json").write_text(json.dumps(other))
+    assert "are of another model or training set" in find_evaluation(cfg, "default")[2]
+    # the same model block with other estimator defaults (an older muwclass's forest) is another model
+    older = {**other, "model_config": config, "estimator_params": {**params, "max_features": "sqrt"}}
+    (ten / "metrics.json").write_text(json.dumps(older))
     assert "are of another model or training set" in find_evaluation(cfg, "default")[2]
     (ten / "metrics.json").write_text(json.dumps({**other, "model_config": config, "folds": "10-fold"}))
     (ten / "reliability.png").write_bytes(b"\x89PNG fake")
