@@ -72,7 +72,7 @@ def write_index(
     ]
     by_catalog = rows.get("by_catalog", {})
     if len(by_catalog) > 1:
-        main, *others = by_catalog
+        main = next(iter(by_catalog))
         facts += [
             f"{name}: {r['in']} sources in, {r['classified']} classified, {r['quarantined']} quarantined "
             f"({'hats/' if name == main else f'hats_{name}/'}; column catalog = {name!r})"

@@ -29,6 +29,13 @@ def code_version(repo: Path) -> str:
     return f"muwclass {__version__} ({sha})"
 
 
+def row_counts(by_catalog: dict[str, dict[str, int]]) -> dict:
+    """The manifest's ``rows``: in, classified and quarantined over all X-ray catalogs, and
+    ``by_catalog``, each catalog's own (the release checks in = classified + quarantined)."""
+    totals = {k: sum(r[k] for r in by_catalog.values()) for k in ("in", "classified", "quarantined")}
+    return {**totals, "by_catalog": by_catalog}
+
+
 def counts_by_class(classified: pd.DataFrame) -> dict[str, dict[str, int]]:
     out = {}
     for cls, g in classified.groupby("Class"):

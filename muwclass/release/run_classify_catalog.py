@@ -28,7 +28,7 @@ from muwclass.io.hashing import hash_inputs
 from muwclass.io.hats_pixels import catalog_files
 from muwclass.io.products import check_name, check_output_directory, published
 from muwclass.io.storage import read_parquet
-from muwclass.release.manifest import code_version, counts_by_class
+from muwclass.release.manifest import code_version, counts_by_class, row_counts
 from muwclass.release.model_card import find_evaluation, model_card
 from muwclass.release.writer import OtherCatalog, ReleasePartitions, write_release
 from muwclass.runtime.progress import console
@@ -99,10 +99,7 @@ def run_classify_catalog(
         "inputs": hash_inputs([*datasets.values(), cfg.data_dir / cfg.training_set]),
         "models": {str(i): prov for i, prov in family.provenance.items()},
         "xray_catalogs": catalogs,
-        "rows": {
-            **{k: sum(r[k] for r in by_catalog.values()) for k in ("in", "classified", "quarantined")},
-            "by_catalog": by_catalog,
-        },
+        "rows": row_counts(by_catalog),
         "classes": counts_by_class(classified) if len(classified) else {},
         "draws": draws,
         "timings": timings,

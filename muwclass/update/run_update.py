@@ -127,8 +127,9 @@ def run_update(
     from muwclass.classification.family import load_family
     from muwclass.classification.predict import resolve_draws
     from muwclass.classification.spark_job import classify_on_spark, output_columns, read_outputs, warm_up
+    from muwclass.release.manifest import row_counts
     from muwclass.release.model_card import find_evaluation, model_card
-    from muwclass.release.run_classify_catalog import check_release_target, of_catalog
+    from muwclass.release.run_classify_catalog import CATALOG_COLUMN, check_release_target, of_catalog
     from muwclass.release.writer import OtherCatalog, ReleasePartitions, write_release
     from muwclass.release.xray_links import PAIR_COLUMNS, links_file
     from muwclass.runtime.sessions import spark_session_started_early
@@ -250,7 +251,9 @@ def run_update(
         others[name] = OtherCatalog(list(files), pd.DataFrame(), main, links, shared=files)
     by_catalog = dict(manifest.get("rows", {}).get("by_catalog", {}))
     n_quarantined = (
-        int((quarantine["catalog"].astype(str) == main).sum()) if "catalog" in quarantine else len(quarantine)
+        int((quarantine[CATALOG_COLUMN].astype(str) == main).sum())
+        if CATALOG_COLUMN in quarantine
+        else len(quarantine)
     )
     by_catalog[main] = {
         "in": n_shared + len(classified) + n_quarantined,
@@ -279,10 +282,7 @@ def run_update(
         },
         "diff": summary,
         **({"xray_catalogs": manifest["xray_catalogs"]} if "xray_catalogs" in manifest else {}),
-        "rows": {
-            **{k: sum(r[k] for r in by_catalog.values()) for k in ("in", "classified", "quarantined")},
-            "by_catalog": by_catalog,
-        },
+        "rows": row_counts(by_catalog),
         "timings": timings,
     }
     card = model_card(cfg.training_set, family.classes, family.provenance, metrics, note)
