@@ -29,10 +29,11 @@ ESTIMATORS = {
 #: Defaults per estimator; ``model.params`` overrides them. n_jobs=1: parallelism is Spark's.
 DEFAULT_PARAMS = {
     "random_forest": {
-        # 60 trees: a fit takes 0.68x the time of 80 (10-fold over 8 seeds, 1.07 s vs 1.58 s) at
-        # the same balanced accuracy and per-class recalls within their seed-to-seed spread; the
-        # leave-one-out (2941 fits) must stay well under 30 minutes on two cores
-        "n_estimators": 60,
+        # 45 trees: the leave-one-out (2941 fits) must stay under 30 minutes on two cores and
+        # took 32.0 min with 60 trees on a slow day (a fit: 80 trees 1.58 s, 60 1.07 s, 45 0.80 s).
+        # Quality does not tell 45 from 60: 10-fold over 16 fresh seeds, balanced accuracy 0.785
+        # vs 0.784, every per-class floor met in 5 of 16 runs for both (README "Model choice")
+        "n_estimators": 45,
         # 30% of the 42 features tried at each split (sqrt: 15%) and splits by entropy: 10-fold
         # balanced accuracy 0.780 -> 0.792 (5 seeds; sd 0.014 -> 0.004), CV recall 0.62 -> 0.64,
         # LMXB 0.46 -> 0.51, NS 0.74 -> 0.76 (README "Model choice and quality")
