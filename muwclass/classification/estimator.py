@@ -30,9 +30,9 @@ ESTIMATORS = {
 DEFAULT_PARAMS = {
     "random_forest": {
         # 45 trees: the leave-one-out (2941 fits) must stay under 30 minutes on two cores and
-        # took 32.0 min with 60 trees on a slow day (a fit: 80 trees 1.58 s, 60 1.07 s, 45 0.80 s).
-        # Quality does not tell 45 from 60: 10-fold over 16 fresh seeds, balanced accuracy 0.785
-        # vs 0.784, every per-class floor met in 5 of 16 runs for both (README "Model choice")
+        # took 32.0 min with 60 trees on a slow day. 10-fold over 16 fresh seeds does not tell 45
+        # from 60 trees: balanced accuracy 0.785 vs 0.784, every per-class floor met in 5 of 16
+        # runs for both, a fit 0.83 s vs 1.05 s (README "Model choice and quality")
         "n_estimators": 45,
         # 30% of the 42 features tried at each split (sqrt: 15%) and splits by entropy: 10-fold
         # balanced accuracy 0.780 -> 0.792 (5 seeds; sd 0.014 -> 0.004), CV recall 0.62 -> 0.64,

@@ -261,7 +261,7 @@ def classify_on_spark(
 
     def run(batches):
         # The whole task (~20k rows) in one call: each Monte-Carlo draw is one predict_proba
-        # per nH bin, whose fixed cost (80 trees, feature pipeline) would be paid again for
+        # per nH bin, whose fixed cost (the forest, the feature pipeline) would be paid again for
         # every smaller batch.
         fam, n_draws, sd, out_types, read_columns, opts, out = shared.value
         out_names = [n for n, _ in out_types]
