@@ -115,10 +115,10 @@ def _model_inputs(model, df: pd.DataFrame) -> list[str]:
 
 
 #: rows per ``predict_proba`` call: the draws of a small group of sources are stacked into one
-#: call up to this size. A forest call costs 6-7 ms whatever its size (80 trees, when measured), so 100 draws of
-#: 194 sources took 0.88 s one call per draw and 0.16 s stacked, 470 sources 1.0 s vs 0.28 s;
-#: at 1,484 sources (148,000 rows stacked) it was already about even, and much larger inputs
-#: lose the forest traversal's cache: groups of this size or more keep one call per draw.
+#: call up to this size. A forest call costs 6-7 ms whatever its size (80 trees, when measured),
+#: so 100 draws of 194 sources took 0.88 s one call per draw and 0.16 s stacked, 470 sources 1.0 s
+#: vs 0.28 s; at 1,484 sources (148,000 rows stacked) it was already about even, and much larger
+#: inputs lose the forest traversal's cache: groups of this size or more keep one call per draw.
 ROWS_PER_CALL = 20_000
 
 
