@@ -39,12 +39,18 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Two pytest workers (pytest-xdist), a test file each at a time: a file's module fixtures are
+# built once, and the engines' start-up and subprocess imports of one file overlap the other's
+# computing.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
 test: lint
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 # Unit tests and the quick engine tests; everything marked `slow` (end-to-end) is left out.
 test-fast: lint
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 # The main job: ingest every configured catalog into HATS, crossmatch the X-ray catalog with
 # Gaia/2MASS/WISE, train (or reuse) the model family, evaluate the model (10-fold, the

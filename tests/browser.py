@@ -16,27 +16,32 @@ import pytest
 NAMES = ("chromium", "chromium-browser", "google-chrome")
 
 
-def find_chromium() -> str | None:
+def find_chromium() -> tuple[str | None, str]:
+    """(the browser's path or None, why it is missing)."""
     found = next((shutil.which(n) for n in NAMES if shutil.which(n)), None)
-    if found or not shutil.which("apt-get") or os.geteuid() != 0:
-        return found
-    subprocess.run(
-        ["apt-get", "install", "-y", "-q", "chromium"],
+    if found:
+        return found, ""
+    if not shutil.which("apt-get") or os.geteuid() != 0:
+        return None, "not installed, and apt-get cannot install it here (needs root)"
+    # both pytest workers may get here at once: the second waits for dpkg's lock instead of failing
+    done = subprocess.run(
+        ["apt-get", "-o", "DPkg::Lock::Timeout=900", "install", "-y", "-q", "chromium"],
         capture_output=True,
-        timeout=900,
+        text=True,
+        timeout=1200,
         env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
         check=False,
     )
-    return next((shutil.which(n) for n in NAMES if shutil.which(n)), None)
+    found = next((shutil.which(n) for n in NAMES if shutil.which(n)), None)
+    errors = [ln for ln in done.stderr.splitlines() if ln.startswith("E:")]
+    return found, f"not installed, and apt-get install chromium failed: {' '.join(errors) or done.returncode}"
 
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    binary = find_chromium()
+    binary, why = find_chromium()
     if binary is None:
-        pytest.skip(
-            "no chromium: not installed, and apt-get cannot install it here (needs root and a Debian mirror)"
-        )
+        pytest.skip(f"no chromium: {why}")
     return binary
 
 

@@ -29,21 +29,26 @@ def dask_client():
         yield client
 
 
+def write_run_conf(root: Path, data_dir: Path, catalogs: dict, **extra) -> Path:
+    """Write ``root/run.yaml``: the given catalogs, a work directory ``root/work``, a small Dask."""
+    conf = {
+        "data_dir": str(data_dir),
+        "work_dir": str(root / "work"),
+        "dask": {"n_workers": 2, "threads_per_worker": 1, "memory_limit": "4GiB"},
+        "catalogs": catalogs,
+        **extra,
+    }
+    path = root / "run.yaml"
+    path.write_text(yaml.safe_dump(conf))
+    return path
+
+
 @pytest.fixture
 def write_conf(tmp_path, data_dir):
     """Write a run configuration into tmp_path; returns its path."""
 
     def _write(catalogs: dict, **extra) -> Path:
-        conf = {
-            "data_dir": str(data_dir),
-            "work_dir": str(tmp_path / "work"),
-            "dask": {"n_workers": 2, "threads_per_worker": 1, "memory_limit": "4GiB"},
-            "catalogs": catalogs,
-            **extra,
-        }
-        path = tmp_path / "run.yaml"
-        path.write_text(yaml.safe_dump(conf))
-        return path
+        return write_run_conf(tmp_path, data_dir, catalogs, **extra)
 
     return _write
 

@@ -16,6 +16,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
 import pyspark
 
 SPARK_HOME = Path(pyspark.__file__).parent
@@ -107,9 +108,14 @@ def _wait_for_worker(ui_port: int, logs: Path, timeout: float = 90.0) -> None:
     raise RuntimeError(f"Spark standalone worker did not register within {timeout:.0f} s; see {logs}")
 
 
-def executor_pids() -> list[int]:
-    """PIDs of executor JVMs (CoarseGrainedExecutorBackend) on this machine."""
-    out = subprocess.run(
-        ["pgrep", "-f", "CoarseGrainedExecutorBackend"], capture_output=True, text=True
-    ).stdout
-    return [int(p) for p in out.split()]
+def executor_pids(tmp: Path) -> list[int]:
+    """PIDs of the executor JVMs (CoarseGrainedExecutorBackend) of the standalone cluster started
+    with ``spark_env(tmp)``: those whose working directory is under its ``SPARK_WORKER_DIR``, so
+    that a test kills its own executor and never another test's (the suite runs in parallel)."""
+    worker_dir = str(tmp / "worker") + os.sep
+    pids = []
+    for proc in psutil.process_iter(["cmdline", "cwd"]):
+        cmdline, cwd = proc.info["cmdline"] or [], proc.info["cwd"] or ""
+        if any("CoarseGrainedExecutorBackend" in arg for arg in cmdline) and cwd.startswith(worker_dir):
+            pids.append(proc.pid)
+    return pids

@@ -54,7 +54,7 @@ def test_submit_to_standalone_and_survive_a_killed_executor(crossmatched, tmp_pa
         deadline = time.time() + 300
         stage = cfg.layout.classified
         while time.time() < deadline and proc.poll() is None:
-            pids = executor_pids()
+            pids = executor_pids(tmp_path)
             if pids and stage.exists():  # the job is writing: tasks are running on the executor
                 os.kill(pids[0], signal.SIGKILL)
                 killed = pids[0]
