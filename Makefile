@@ -41,7 +41,7 @@ format: setup
 
 # Two pytest workers (pytest-xdist), a test file each at a time: a file's module fixtures are
 # built once, and the engines' start-up and subprocess imports of one file overlap the other's
-# computing.
+# computing (whole suite 1.25x faster than serially, fast tier 1.38x; README "Tests").
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 

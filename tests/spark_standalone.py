@@ -28,6 +28,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def worker_dir(tmp: Path) -> Path:
+    """``SPARK_WORKER_DIR`` of the cluster of ``tmp``: where its executors run."""
+    return tmp / "worker"
+
+
 def spark_env(tmp: Path) -> dict[str, str]:
     return {
         **os.environ,
@@ -35,7 +40,7 @@ def spark_env(tmp: Path) -> dict[str, str]:
         "SPARK_LOCAL_IP": "127.0.0.1",
         "PYSPARK_PYTHON": sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
-        "SPARK_WORKER_DIR": str(tmp / "worker"),
+        "SPARK_WORKER_DIR": str(worker_dir(tmp)),
         "SPARK_LOG_DIR": str(tmp / "logs"),
     }
 
@@ -112,10 +117,10 @@ def executor_pids(tmp: Path) -> list[int]:
     """PIDs of the executor JVMs (CoarseGrainedExecutorBackend) of the standalone cluster started
     with ``spark_env(tmp)``: those whose working directory is under its ``SPARK_WORKER_DIR``, so
     that a test kills its own executor and never another test's (the suite runs in parallel)."""
-    worker_dir = str(tmp / "worker") + os.sep
+    under = str(worker_dir(tmp)) + os.sep
     pids = []
     for proc in psutil.process_iter(["cmdline", "cwd"]):
         cmdline, cwd = proc.info["cmdline"] or [], proc.info["cwd"] or ""
-        if any("CoarseGrainedExecutorBackend" in arg for arg in cmdline) and cwd.startswith(worker_dir):
+        if any("CoarseGrainedExecutorBackend" in arg for arg in cmdline) and cwd.startswith(under):
             pids.append(proc.pid)
     return pids
