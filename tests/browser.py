@@ -16,9 +16,13 @@ import pytest
 NAMES = ("chromium", "chromium-browser", "google-chrome")
 
 
+def _installed() -> str | None:
+    return next(filter(None, map(shutil.which, NAMES)), None)
+
+
 def find_chromium() -> tuple[str | None, str]:
     """(the browser's path or None, why it is missing)."""
-    found = next((shutil.which(n) for n in NAMES if shutil.which(n)), None)
+    found = _installed()
     if found:
         return found, ""
     if not shutil.which("apt-get") or os.geteuid() != 0:
@@ -32,7 +36,7 @@ def find_chromium() -> tuple[str | None, str]:
         env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
         check=False,
     )
-    found = next((shutil.which(n) for n in NAMES if shutil.which(n)), None)
+    found = _installed()
     errors = [ln for ln in done.stderr.splitlines() if ln.startswith("E:")]
     return found, f"not installed, and apt-get install chromium failed: {' '.join(errors) or done.returncode}"
 
